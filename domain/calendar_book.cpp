@@ -75,6 +75,11 @@ Status CalendarBook::restore_confirmed(const std::string& order_id, Timestamp st
   return confirm(order_id);
 }
 
+bool CalendarBook::is_confirmed(const std::string& order_id) const {
+  auto it = by_order_.find(order_id);
+  return it != by_order_.end() && by_start_.at(it->second).confirmed;
+}
+
 std::vector<Booking> CalendarBook::bookings() const {
   std::vector<Booking> out;
   out.reserve(by_start_.size());

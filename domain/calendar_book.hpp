@@ -44,6 +44,7 @@ class CalendarBook {
   Status restore_confirmed(const std::string& order_id, Timestamp start, Timestamp end);
 
   bool holds(const std::string& order_id) const { return by_order_.count(order_id) != 0; }
+  bool is_confirmed(const std::string& order_id) const;
   /// Active bookings in start order.
   std::vector<Booking> bookings() const;
   /// True when [start, end) is free.

@@ -30,10 +30,11 @@ const char* to_string(ErrorKind kind);
 struct Error {
   ErrorKind kind = ErrorKind::internal;
   std::string detail;
+  std::string subject;  ///< the id the error is about, when one exists (e.g. an order id)
 };
 
-inline Error make_error(ErrorKind kind, std::string detail) {
-  return Error{kind, std::move(detail)};
+inline Error make_error(ErrorKind kind, std::string detail, std::string subject = {}) {
+  return Error{kind, std::move(detail), std::move(subject)};
 }
 
 /// A value or an Error. Small on purpose: C++17 has no std::expected.

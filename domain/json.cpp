@@ -1,5 +1,7 @@
 #include "domain/json.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace troupe::domain {
@@ -28,6 +30,10 @@ bool get_string(const json& j, const char* k, std::string& out) {
 bool get_int(const json& j, const char* k, std::int64_t& out) {
   auto it = j.find(k);
   if (it == j.end() || !it->is_number_integer()) return false;
+  // Text above INT64_MAX decodes as an unsigned number; reading it as int64
+  // would silently wrap to a negative value.
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > max) return false;
   out = it->get<std::int64_t>();
   return true;
 }

@@ -1,0 +1,70 @@
+#include "actors/directory.hpp"
+
+#include <mutex>
+
+namespace troupe::actors {
+
+void Directory::put_resource(const domain::ResourceSpec& spec, caf::actor a) {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  resources_[spec.id] = ResourceEntry{std::move(a), spec};
+}
+
+std::optional<Directory::ResourceEntry> Directory::resource(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  auto it = resources_.find(id);
+  if (it == resources_.end()) return std::nullopt;
+  return it->second;
+}
+
+caf::actor Directory::resource_actor(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  auto it = resources_.find(id);
+  return it == resources_.end() ? caf::actor{} : it->second.actor;
+}
+
+void Directory::put_order(const std::string& id, caf::actor a) {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  orders_[id] = std::move(a);
+}
+
+caf::actor Directory::order(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  auto it = orders_.find(id);
+  return it == orders_.end() ? caf::actor{} : it->second;
+}
+
+void Directory::remove_order(const std::string& id, const caf::actor_addr& a) {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  auto it = orders_.find(id);
+  if (it != orders_.end() && it->second.address() == a) orders_.erase(it);
+}
+
+std::vector<Directory::ResourceEntry> Directory::list_resources(const std::string& after,
+                                                                size_t limit,
+                                                                const std::string& type,
+                                                                bool& more) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  std::vector<ResourceEntry> out;
+  more = false;
+  for (auto it = resources_.upper_bound(after); it != resources_.end(); ++it) {
+    if (!type.empty() && it->second.spec.type != type) continue;
+    if (out.size() == limit) {
+      more = true;
+      break;
+    }
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+size_t Directory::resource_count() const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return resources_.size();
+}
+
+size_t Directory::order_count() const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return orders_.size();
+}
+
+}  // namespace troupe::actors

@@ -1,0 +1,249 @@
+#pragma once
+/// Every message exchanged between troupe actors, in one place.
+///
+/// All message types are value types with an `inspect` overload and are
+/// registered with the actor system (`register_message_types`), so any actor
+/// can later live on another node. Failures travel as `caf::error` in the
+/// "troupe" category whose code is a domain::ErrorKind and whose context
+/// holds the detail string (see `to_caf` / `from_caf`).
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "domain/error.hpp"
+#include "domain/calendar_book.hpp"
+#include "domain/order.hpp"
+#include "domain/resource.hpp"
+#include "persistence/store.hpp"
+
+// ---- inspect overloads for domain and persistence values (found by ADL) ----
+
+namespace troupe::domain {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ResourceSpec& x) {
+  return f(caf::meta::type_name("ResourceSpec"), x.id, x.type, x.name, x.mode, x.capacity,
+           x.price, x.price_unit, x.steps);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, StatusChange& x) {
+  return f(caf::meta::type_name("StatusChange"), x.status, x.at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Payment& x) {
+  return f(caf::meta::type_name("Payment"), x.id, x.order_id, x.amount, x.status, x.history);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Order& x) {
+  return f(caf::meta::type_name("Order"), x.id, x.resource_id, x.customer_id, x.mode, x.phase,
+           x.amount, x.quantity, x.start, x.end, x.created_at, x.reason, x.history, x.payment);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Booking& x) {
+  return f(caf::meta::type_name("Booking"), x.order_id, x.start, x.end, x.confirmed);
+}
+
+}  // namespace troupe::domain
+
+namespace troupe::persistence {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Write& x) {
+  return f(caf::meta::type_name("Write"), x.key, x.value, x.erase);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Record& x) {
+  return f(caf::meta::type_name("Record"), x.key, x.value);
+}
+
+}  // namespace troupe::persistence
+
+namespace troupe::actors {
+
+// ---- atoms ----
+using ok_atom = caf::atom_constant<caf::atom("ok")>;
+using get_atom = caf::atom_constant<caf::atom("get")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using restore_atom = caf::atom_constant<caf::atom("restore")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+// ---- resource protocol ----
+
+/// Order -> resource: take units or a window, tentatively. Reply: the amount
+/// (domain::Money) computed by the resource's price rule.
+struct HoldRequest {
+  std::string order_id;
+  std::int64_t quantity = 0;       ///< capacity mode
+  domain::Timestamp start = 0;     ///< calendar mode
+  domain::Timestamp end = 0;
+};
+
+/// Order -> resource: make the hold final. `order` is already in phase
+/// confirmed; the resource persists it with its allocation in one atomic
+/// batch and replies with the order only once durable.
+struct ConfirmHold {
+  domain::Order order;
+  /// Wall-clock ms after which the resource must refuse (the order actor has
+  /// given up waiting and will verify through the store instead).
+  domain::Timestamp deadline = 0;
+};
+
+/// Order -> resource: drop a tentative hold (saga compensation). Reply: unit.
+struct ReleaseHold {
+  std::string order_id;
+};
+
+/// Order -> resource: cancel a confirmed booking. `order` is already in phase
+/// cancelled; persisted together with the release. Reply: the order.
+struct CancelBooking {
+  domain::Order order;
+};
+
+/// Resource -> anyone: what the resource looks like now.
+struct ResourceView {
+  domain::ResourceSpec spec;
+  std::int64_t available = 0;   ///< capacity mode
+  std::int64_t held = 0;        ///< capacity mode: tentatively held units
+  std::vector<domain::Booking> bookings;  ///< calendar mode: active bookings
+};
+
+// ---- order protocol ----
+
+/// HTTP -> supervisor -> new order actor: place an order. The supervisor
+/// assigns `order_id`. Reply: domain::Order once confirmed and durable.
+struct PlaceOrder {
+  std::string order_id;
+  std::string resource_id;
+  std::string customer_id;
+  std::int64_t quantity = 0;
+  domain::Timestamp start = 0;
+  domain::Timestamp end = 0;
+};
+
+/// HTTP -> supervisor: register a resource. Reply: RegisterResult.
+struct RegisterResource {
+  domain::ResourceSpec spec;
+};
+
+struct RegisterResult {
+  ResourceView view;
+  bool created = false;  ///< false: the same spec was already registered
+};
+
+// ---- payment protocol ----
+
+/// Order -> payment pool: authorize and capture `amount`. Reply: the payment
+/// status reached (captured) or an error (payment_declined).
+struct ChargeRequest {
+  std::string payment_id;
+  std::string order_id;
+  domain::Money amount = 0;
+};
+
+/// Order -> payment pool: give the money back (cancel) or void an
+/// authorization that timed out. Reply: unit.
+struct RefundRequest {
+  std::string payment_id;
+  domain::Money amount = 0;
+  bool void_only = false;
+};
+
+// ---- store protocol ----
+
+/// Anyone -> store actor: make these batches durable. Reply: unit once
+/// durable (group-committed with whatever else is queued).
+struct StoreWrite {
+  std::vector<persistence::Batch> batches;
+};
+
+/// Anyone -> store actor: read after every write queued before it.
+struct StoreGet {
+  std::string key;
+};
+struct StoreScan {
+  std::string prefix;
+};
+/// Reply to StoreGet.
+struct StoreValue {
+  bool found = false;
+  std::string value;
+};
+
+struct StoreStatsView {
+  std::uint64_t commits = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t writes = 0;
+  std::uint64_t compactions = 0;
+  std::uint64_t live_records = 0;
+  std::uint64_t bytes_on_disk = 0;
+};
+
+// ---- supervision protocol ----
+
+/// Test/fault hook: make the named actor throw. kind is "resource" or "order".
+struct CrashActor {
+  std::string kind;
+  std::string id;
+};
+
+/// Supervisor -> anyone: counters for health and metrics.
+struct SupervisionStats {
+  std::uint64_t resources = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t restarts = 0;
+  std::string last_failure;
+};
+
+#define TROUPE_INSPECT(T, ...)                                            \
+  template <class Inspector>                                              \
+  typename Inspector::result_type inspect(Inspector& f, T& x) {           \
+    return f(caf::meta::type_name(#T), __VA_ARGS__);                      \
+  }
+
+TROUPE_INSPECT(HoldRequest, x.order_id, x.quantity, x.start, x.end)
+TROUPE_INSPECT(ConfirmHold, x.order, x.deadline)
+TROUPE_INSPECT(ReleaseHold, x.order_id)
+TROUPE_INSPECT(CancelBooking, x.order)
+TROUPE_INSPECT(ResourceView, x.spec, x.available, x.held, x.bookings)
+TROUPE_INSPECT(PlaceOrder, x.order_id, x.resource_id, x.customer_id, x.quantity, x.start, x.end)
+TROUPE_INSPECT(RegisterResource, x.spec)
+TROUPE_INSPECT(RegisterResult, x.view, x.created)
+TROUPE_INSPECT(ChargeRequest, x.payment_id, x.order_id, x.amount)
+TROUPE_INSPECT(RefundRequest, x.payment_id, x.amount, x.void_only)
+TROUPE_INSPECT(StoreWrite, x.batches)
+TROUPE_INSPECT(StoreGet, x.key)
+TROUPE_INSPECT(StoreScan, x.prefix)
+TROUPE_INSPECT(StoreValue, x.found, x.value)
+TROUPE_INSPECT(StoreStatsView, x.commits, x.batches, x.writes, x.compactions, x.live_records,
+               x.bytes_on_disk)
+TROUPE_INSPECT(CrashActor, x.kind, x.id)
+TROUPE_INSPECT(SupervisionStats, x.resources, x.orders, x.restarts, x.last_failure)
+
+#undef TROUPE_INSPECT
+
+/// Registers every type above on `cfg`. Call once per actor system.
+void register_message_types(caf::actor_system_config& cfg);
+
+/// The error category of troupe's own errors.
+inline constexpr caf::atom_value error_category = caf::atom("troupe");
+
+/// domain::Error -> caf::error (code = ErrorKind, context = detail).
+caf::error to_caf(const domain::Error& e);
+caf::error to_caf(domain::ErrorKind kind, std::string detail);
+/// caf::error -> domain::Error; CAF's own errors map to timeout / retry /
+/// internal.
+domain::Error from_caf(const caf::error& e);
+
+}  // namespace troupe::actors

@@ -1,0 +1,248 @@
+#include "actors/order_actor.hpp"
+
+#include <stdexcept>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+#include "actors/records.hpp"
+
+namespace troupe::actors {
+namespace {
+
+using domain::ErrorKind;
+using domain::OrderPhase;
+using domain::PaymentStatus;
+
+struct OrderState {
+  std::shared_ptr<const Context> ctx;
+  domain::Order order;
+  bool busy = false;             ///< a saga step or a cancellation is running
+  caf::response_promise owed;    ///< the answer the running step owes
+  bool owes = false;
+  static inline const char* name = "order";
+};
+
+using OrderActor = caf::stateful_actor<OrderState>;
+
+void answer(OrderActor* self, const domain::Order& o) {
+  auto& s = self->state;
+  s.busy = false;
+  if (s.owes) {
+    s.owes = false;
+    s.owed.deliver(o);
+  }
+}
+
+void answer_error(OrderActor* self, domain::Error e) {
+  auto& s = self->state;
+  s.busy = false;
+  if (s.owes) {
+    s.owes = false;
+    s.owed.deliver(to_caf(e));
+  }
+}
+
+void release_hold(OrderActor* self) {
+  auto& s = self->state;
+  if (auto res = s.ctx->directory->resource_actor(s.order.resource_id))
+    self->request(res, s.ctx->timeouts.actor_call, ReleaseHold{s.order.id})
+      .then([](ok_atom) {}, [](caf::error&) { /* the resource frees holds of dead orders */ });
+}
+
+/// Ends the saga without a booking: the order is recorded as rejected (so a
+/// client can look it up by the id in the error) and the error is answered.
+void reject(OrderActor* self, domain::Error e) {
+  auto& s = self->state;
+  auto now = domain::now_ms();
+  s.order.reason = e.detail;
+  domain::advance(s.order, OrderPhase::rejected, now);
+  e.subject = s.order.id;
+  StoreWrite w;
+  w.batches.push_back({records::put_order(s.order)});
+  self->request(s.ctx->store, s.ctx->timeouts.store_write, std::move(w))
+    .then([=](ok_atom) { answer_error(self, e); },
+          [=](caf::error& err) {
+            spdlog::warn("order {}: rejected record not stored: {}", self->state.order.id,
+                         from_caf(err).detail);
+            answer_error(self, e);
+          });
+}
+
+/// Undoes a charge and a hold, then rejects.
+void compensate(OrderActor* self, domain::Error e) {
+  auto& s = self->state;
+  auto now = domain::now_ms();
+  if (s.order.payment.status == PaymentStatus::captured) {
+    anon_send(s.ctx->payments, RefundRequest{s.order.payment.id, s.order.amount, false});
+    domain::advance(s.order.payment, PaymentStatus::refunded, now);
+  }
+  release_hold(self);
+  if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::retry;
+  reject(self, std::move(e));
+}
+
+void confirm(OrderActor* self) {
+  auto& s = self->state;
+  auto res = s.ctx->directory->resource_actor(s.order.resource_id);
+  if (!res) return compensate(self, domain::make_error(ErrorKind::retry, "resource is restarting; retry"));
+  domain::Order next = s.order;
+  domain::advance(next, OrderPhase::confirmed, domain::now_ms());
+  const auto& t = s.ctx->timeouts;
+  ConfirmHold msg{next, domain::now_ms() + t.actor_call.count()};
+  self->request(res, t.actor_call + t.store_write + std::chrono::milliseconds(500), std::move(msg))
+    .then(
+      [=](domain::Order& o) {
+        self->state.order = o;
+        answer(self, o);
+      },
+      [=](caf::error& err) {
+        auto e = from_caf(err);
+        if (e.kind != ErrorKind::retry && e.kind != ErrorKind::timeout)
+          return compensate(self, e);
+        // The outcome is unknown (resource restarted or slow). Any write the
+        // resource started before our deadline is queued ahead of this read.
+        const auto key = records::order_key(self->state.order.id);
+        self->request(self->state.ctx->store, self->state.ctx->timeouts.store_write, StoreGet{key})
+          .then(
+            [=](StoreValue& v) {
+              if (v.found) {
+                auto o = records::decode_order(v.value);
+                if (o && o->phase == OrderPhase::confirmed) {
+                  self->state.order = *o;
+                  return answer(self, *o);
+                }
+              }
+              compensate(self, e);
+            },
+            [=](caf::error& err2) { compensate(self, from_caf(err2)); });
+      });
+}
+
+void charge(OrderActor* self) {
+  auto& s = self->state;
+  ChargeRequest c{s.order.payment.id, s.order.id, s.order.amount};
+  self->request(s.ctx->payments, s.ctx->timeouts.payment, std::move(c))
+    .then(
+      [=](ok_atom) {
+        auto& o = self->state.order;
+        auto now = domain::now_ms();
+        domain::advance(o.payment, PaymentStatus::authorized, now);
+        domain::advance(o.payment, PaymentStatus::captured, now);
+        domain::advance(o, OrderPhase::paid, now);
+        confirm(self);
+      },
+      [=](caf::error& err) {
+        auto& o = self->state.order;
+        auto now = domain::now_ms();
+        auto e = from_caf(err);
+        if (e.kind == ErrorKind::payment_declined) {
+          domain::advance(o.payment, PaymentStatus::declined, now);
+        } else {
+          // No answer in time: void whatever the gateway may still authorize,
+          // so a late success never leaves the customer charged.
+          anon_send(self->state.ctx->payments, RefundRequest{o.payment.id, o.amount, true});
+          domain::advance(o.payment, PaymentStatus::authorized, now);
+          domain::advance(o.payment, PaymentStatus::voided, now);
+          e = domain::make_error(ErrorKind::payment_unavailable,
+                                 "payment did not answer within " +
+                                   std::to_string(self->state.ctx->timeouts.payment.count()) +
+                                   " ms");
+        }
+        release_hold(self);
+        reject(self, e);
+      });
+}
+
+caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
+                          domain::Order order) {
+  self->state.ctx = std::move(ctx);
+  self->state.order = std::move(order);
+  self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr&) -> caf::error {
+    auto* me = static_cast<OrderActor*>(ptr);
+    spdlog::warn("order {} crashed", me->state.order.id);
+    if (me->state.owes) {
+      me->state.owes = false;
+      me->state.owed.deliver(
+        to_caf(ErrorKind::retry, "order " + me->state.order.id + " restarted; retry"));
+    }
+    return caf::sec::runtime_error;
+  });
+  return {
+    [=](PlaceOrder& p) -> caf::result<domain::Order> {
+      auto& s = self->state;
+      if (s.busy || s.order.phase != OrderPhase::placed)
+        return to_caf(ErrorKind::conflict, "order " + s.order.id + " was already placed");
+      auto res = s.ctx->directory->resource_actor(s.order.resource_id);
+      if (!res) {
+        self->quit();
+        return to_caf(ErrorKind::not_found, "resource " + s.order.resource_id + " does not exist");
+      }
+      s.busy = true;
+      s.owes = true;
+      s.owed = self->make_response_promise();
+      HoldRequest h{s.order.id, p.quantity, p.start, p.end};
+      self->request(res, s.ctx->timeouts.actor_call, std::move(h))
+        .then(
+          [=](domain::Money amount) {
+            auto& o = self->state.order;
+            o.amount = amount;
+            o.payment.amount = amount;
+            domain::advance(o, OrderPhase::held, domain::now_ms());
+            charge(self);
+          },
+          [=](caf::error& err) {
+            // Nothing was taken: no record, the order never existed.
+            answer_error(self, from_caf(err));
+            self->quit();
+          });
+      return s.owed;
+    },
+    [=](get_atom) -> domain::Order { return self->state.order; },
+    [=](cancel_atom) -> caf::result<domain::Order> {
+      auto& s = self->state;
+      if (s.busy)
+        return to_caf(ErrorKind::conflict, "order " + s.order.id + " is being processed; retry");
+      if (s.order.phase != OrderPhase::confirmed)
+        return to_caf(ErrorKind::conflict,
+                      "order " + s.order.id + " is " + s.order.status() + " and cannot be cancelled");
+      auto res = s.ctx->directory->resource_actor(s.order.resource_id);
+      if (!res) return to_caf(ErrorKind::retry, "resource is restarting; retry");
+      domain::Order next = s.order;
+      auto now = domain::now_ms();
+      domain::advance(next, OrderPhase::cancelled, now);
+      domain::advance(next.payment, PaymentStatus::refunded, now);
+      s.busy = true;
+      s.owes = true;
+      s.owed = self->make_response_promise();
+      const auto& t = s.ctx->timeouts;
+      self->request(res, t.actor_call + t.store_write, CancelBooking{next})
+        .then(
+          [=](domain::Order& o) {
+            // Durable first, then the money goes back.
+            self->state.order = o;
+            anon_send(self->state.ctx->payments, RefundRequest{o.payment.id, o.amount, false});
+            answer(self, o);
+          },
+          [=](caf::error& err) {
+            auto e = from_caf(err);
+            if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::retry;
+            answer_error(self, e);
+          });
+      return s.owed;
+    },
+    [=](crash_atom) -> ok_atom {
+      throw std::runtime_error("crash injected into order " + self->state.order.id);
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_order_actor(caf::event_based_actor* parent, std::shared_ptr<const Context> ctx,
+                             domain::Order order) {
+  return parent->spawn<caf::monitored>(order_actor, std::move(ctx), std::move(order));
+}
+
+}  // namespace troupe::actors

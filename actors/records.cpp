@@ -1,0 +1,69 @@
+#include "actors/records.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "domain/json.hpp"
+
+namespace troupe::actors::records {
+
+using nlohmann::json;
+
+std::string resource_key(const std::string& id) { return resource_prefix + id; }
+std::string order_key(const std::string& id) { return order_prefix + id; }
+std::string alloc_prefix(const std::string& resource_id) { return "alloc/" + resource_id + "/"; }
+
+persistence::Write put_resource(const domain::ResourceSpec& spec) {
+  return {resource_key(spec.id), domain::to_json(spec).dump(), false};
+}
+
+persistence::Write put_order(const domain::Order& order) {
+  return {order_key(order.id), domain::to_json(order).dump(), false};
+}
+
+persistence::Write put_alloc(const domain::Order& o) {
+  json j = {{"orderId", o.id}};
+  if (o.mode == domain::Mode::capacity) j["quantity"] = o.quantity;
+  if (o.mode == domain::Mode::calendar) {
+    j["start"] = o.start;
+    j["end"] = o.end;
+  }
+  return {alloc_prefix(o.resource_id) + o.id, j.dump(), false};
+}
+
+persistence::Write erase_alloc(const domain::Order& o) {
+  return {alloc_prefix(o.resource_id) + o.id, {}, true};
+}
+
+namespace {
+domain::Error corrupt(const std::string& what) {
+  return domain::make_error(domain::ErrorKind::internal, "corrupt " + what + " record");
+}
+}  // namespace
+
+domain::Result<domain::ResourceSpec> decode_resource(const std::string& value) {
+  auto j = json::parse(value, nullptr, false);
+  if (j.is_discarded()) return corrupt("resource");
+  return domain::resource_from_json(j);
+}
+
+domain::Result<domain::Order> decode_order(const std::string& value) {
+  auto j = json::parse(value, nullptr, false);
+  if (j.is_discarded()) return corrupt("order");
+  return domain::order_from_json(j);
+}
+
+domain::Result<Allocation> decode_alloc(const std::string& value) {
+  auto j = json::parse(value, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("orderId") || !j["orderId"].is_string())
+    return corrupt("allocation");
+  Allocation a;
+  a.order_id = j["orderId"].get<std::string>();
+  if (j.contains("quantity") && j["quantity"].is_number_integer())
+    a.quantity = j["quantity"].get<std::int64_t>();
+  if (j.contains("start") && j["start"].is_number_integer())
+    a.start = j["start"].get<std::int64_t>();
+  if (j.contains("end") && j["end"].is_number_integer()) a.end = j["end"].get<std::int64_t>();
+  return a;
+}
+
+}  // namespace troupe::actors::records

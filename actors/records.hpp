@@ -1,0 +1,46 @@
+#pragma once
+/// How actor state maps to store records (keys and values).
+///
+///   res/<resourceId>             -> ResourceSpec JSON (registration)
+///   order/<orderId>              -> Order JSON (with its payment)
+///   alloc/<resourceId>/<orderId> -> what a confirmed order occupies
+///
+/// A resource's book is exactly its alloc/ records: confirm writes the order
+/// and its alloc record in one atomic batch, cancel rewrites the order and
+/// erases the alloc record in one batch. Restoring a resource = its spec +
+/// a prefix scan of its allocs.
+
+#include <string>
+#include <vector>
+
+#include "domain/calendar_book.hpp"
+#include "domain/capacity_book.hpp"
+#include "domain/order.hpp"
+#include "domain/resource.hpp"
+#include "persistence/store.hpp"
+
+namespace troupe::actors::records {
+
+inline const std::string resource_prefix = "res/";
+inline const std::string order_prefix = "order/";
+std::string resource_key(const std::string& id);
+std::string order_key(const std::string& id);
+std::string alloc_prefix(const std::string& resource_id);
+
+persistence::Write put_resource(const domain::ResourceSpec& spec);
+persistence::Write put_order(const domain::Order& order);
+persistence::Write put_alloc(const domain::Order& order);
+persistence::Write erase_alloc(const domain::Order& order);
+
+struct Allocation {
+  std::string order_id;
+  std::int64_t quantity = 0;
+  domain::Timestamp start = 0;
+  domain::Timestamp end = 0;
+};
+
+domain::Result<domain::ResourceSpec> decode_resource(const std::string& value);
+domain::Result<domain::Order> decode_order(const std::string& value);
+domain::Result<Allocation> decode_alloc(const std::string& value);
+
+}  // namespace troupe::actors::records

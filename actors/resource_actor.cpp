@@ -1,0 +1,238 @@
+#include "actors/resource_actor.hpp"
+
+#include <map>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+#include "domain/calendar_book.hpp"
+#include "domain/capacity_book.hpp"
+
+namespace troupe::actors {
+namespace {
+
+using domain::ErrorKind;
+
+struct ResourceState {
+  std::shared_ptr<const Context> ctx;
+  domain::ResourceSpec spec;
+  domain::CapacityBook capacity;
+  domain::CalendarBook calendar;
+  /// Order actors holding something here, so a dead one's hold is freed.
+  std::map<caf::actor_addr, std::string> holders;
+  /// Answers still owed (durable writes in flight), by order id.
+  std::map<std::string, caf::response_promise> owed;
+  static inline const char* name = "resource";
+};
+
+using ResourceActor = caf::stateful_actor<ResourceState>;
+
+bool holds(const ResourceState& st, const std::string& order_id) {
+  return st.spec.mode == domain::Mode::capacity ? st.capacity.holds(order_id)
+                                                : st.calendar.holds(order_id);
+}
+
+bool is_confirmed(const ResourceState& st, const std::string& order_id) {
+  return st.spec.mode == domain::Mode::capacity ? st.capacity.is_confirmed(order_id)
+                                                : st.calendar.is_confirmed(order_id);
+}
+
+void forget_holder(ResourceActor* self, const std::string& order_id) {
+  for (auto it = self->state.holders.begin(); it != self->state.holders.end(); ++it) {
+    if (it->second == order_id) {
+      self->demonitor(it->first);
+      self->state.holders.erase(it);
+      return;
+    }
+  }
+}
+
+void release(ResourceState& st, const std::string& order_id) {
+  if (st.spec.mode == domain::Mode::capacity)
+    st.capacity.release(order_id);
+  else
+    st.calendar.release(order_id);
+}
+
+ResourceView view_of(const ResourceState& st) {
+  ResourceView v;
+  v.spec = st.spec;
+  if (st.spec.mode == domain::Mode::capacity) {
+    v.available = st.capacity.available();
+    v.held = st.capacity.held();
+  } else if (st.spec.mode == domain::Mode::calendar) {
+    v.bookings = st.calendar.bookings();
+  }
+  return v;
+}
+
+caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context> ctx,
+                             domain::ResourceSpec spec, domain::CapacityBook capacity,
+                             domain::CalendarBook calendar) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.spec = std::move(spec);
+  st.capacity = std::move(capacity);
+  st.calendar = std::move(calendar);
+  self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr& e) -> caf::error {
+    auto* me = static_cast<ResourceActor*>(ptr);
+    std::string what = "unknown";
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+    }
+    spdlog::warn("resource {} crashed: {}", me->state.spec.id, what);
+    for (auto& kv : me->state.owed)
+      kv.second.deliver(to_caf(ErrorKind::retry, "resource " + me->state.spec.id +
+                                                     " restarted while handling the request"));
+    me->state.owed.clear();
+    return caf::sec::runtime_error;
+  });
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto it = self->state.holders.find(dm.source);
+    if (it == self->state.holders.end()) return;
+    const std::string order_id = it->second;
+    self->state.holders.erase(it);
+    // A confirmed booking is durable and stays; only a tentative hold goes.
+    auto& s = self->state;
+    if (!is_confirmed(s, order_id) && !s.owed.count(order_id)) {
+      release(s, order_id);
+      spdlog::info("resource {}: released hold of stopped order {}", s.spec.id, order_id);
+    }
+  });
+  return {
+    [=](HoldRequest& h) -> caf::result<domain::Money> {
+      auto& s = self->state;
+      domain::Result<domain::Money> amount = domain::Money{0};
+      domain::Status held = domain::ok_status();
+      switch (s.spec.mode) {
+        case domain::Mode::capacity:
+          amount = domain::capacity_amount(s.spec, h.quantity);
+          if (!amount) return to_caf(amount.error());
+          held = s.capacity.hold(h.order_id, h.quantity);
+          break;
+        case domain::Mode::calendar:
+          amount = domain::calendar_amount(s.spec, h.start, h.end);
+          if (!amount) return to_caf(amount.error());
+          held = s.calendar.hold(h.order_id, h.start, h.end);
+          break;
+        case domain::Mode::dispatch:
+          return to_caf(ErrorKind::invalid_input, "dispatch resources do not take holds yet");
+      }
+      if (!held) return to_caf(held.error());
+      auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      if (sender) {
+        self->monitor(caf::actor_cast<caf::actor>(self->current_sender()));
+        s.holders[sender] = h.order_id;
+      }
+      return *amount;
+    },
+    [=](ConfirmHold& c) -> caf::result<domain::Order> {
+      auto& s = self->state;
+      const std::string oid = c.order.id;
+      if (!holds(s, oid))
+        return to_caf(ErrorKind::retry, "the hold of order " + oid + " was lost (resource restarted)");
+      if (s.owed.count(oid)) return to_caf(ErrorKind::conflict, "order " + oid + " is being written");
+      if (c.deadline != 0 && domain::now_ms() > c.deadline)
+        return to_caf(ErrorKind::retry, "confirmation of order " + oid + " arrived too late");
+      auto rp = self->make_response_promise();
+      s.owed.emplace(oid, rp);
+      StoreWrite w;
+      w.batches.push_back({records::put_order(c.order), records::put_alloc(c.order)});
+      self->request(s.ctx->store, s.ctx->timeouts.store_write, std::move(w))
+        .then(
+          [=](ok_atom) {
+            auto& s2 = self->state;
+            auto owed = s2.owed.find(oid);
+            if (owed == s2.owed.end()) return;
+            auto st = s2.spec.mode == domain::Mode::capacity ? s2.capacity.confirm(oid)
+                                                             : s2.calendar.confirm(oid);
+            forget_holder(self, oid);
+            if (!st)
+              owed->second.deliver(to_caf(st.error()));
+            else
+              owed->second.deliver(c.order);
+            s2.owed.erase(owed);
+          },
+          [=](caf::error& err) {
+            auto& s2 = self->state;
+            auto owed = s2.owed.find(oid);
+            if (owed == s2.owed.end()) return;
+            auto e = from_caf(err);
+            if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::store_unavailable;
+            owed->second.deliver(to_caf(e));
+            s2.owed.erase(owed);
+          });
+      return rp;
+    },
+    [=](ReleaseHold& r) -> ok_atom {
+      auto& s = self->state;
+      if (holds(s, r.order_id) && !is_confirmed(s, r.order_id) && !s.owed.count(r.order_id))
+        release(s, r.order_id);
+      forget_holder(self, r.order_id);
+      return ok_atom::value;
+    },
+    [=](CancelBooking& c) -> caf::result<domain::Order> {
+      auto& s = self->state;
+      const std::string oid = c.order.id;
+      if (!holds(s, oid))
+        return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
+      if (s.owed.count(oid)) return to_caf(ErrorKind::conflict, "order " + oid + " is being written");
+      auto rp = self->make_response_promise();
+      s.owed.emplace(oid, rp);
+      StoreWrite w;
+      w.batches.push_back({records::put_order(c.order), records::erase_alloc(c.order)});
+      self->request(s.ctx->store, s.ctx->timeouts.store_write, std::move(w))
+        .then(
+          [=](ok_atom) {
+            auto& s2 = self->state;
+            auto owed = s2.owed.find(oid);
+            if (owed == s2.owed.end()) return;
+            release(s2, oid);
+            owed->second.deliver(c.order);
+            s2.owed.erase(owed);
+          },
+          [=](caf::error& err) {
+            auto& s2 = self->state;
+            auto owed = s2.owed.find(oid);
+            if (owed == s2.owed.end()) return;
+            auto e = from_caf(err);
+            if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::store_unavailable;
+            owed->second.deliver(to_caf(e));
+            s2.owed.erase(owed);
+          });
+      return rp;
+    },
+    [=](get_atom) -> ResourceView { return view_of(self->state); },
+    [=](crash_atom) -> ok_atom {
+      throw std::runtime_error("crash injected into resource " + self->state.spec.id);
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_resource_actor(caf::event_based_actor* parent, std::shared_ptr<const Context> ctx,
+                                domain::ResourceSpec spec,
+                                const std::vector<records::Allocation>& allocs,
+                                std::string& error) {
+  domain::CapacityBook capacity(spec.mode == domain::Mode::capacity ? spec.capacity : 0);
+  domain::CalendarBook calendar;
+  for (const auto& a : allocs) {
+    auto st = spec.mode == domain::Mode::capacity
+                ? capacity.restore_confirmed(a.order_id, a.quantity)
+                : calendar.restore_confirmed(a.order_id, a.start, a.end);
+    if (!st) {
+      error = "resource " + spec.id + ": " + st.error().detail;
+      return {};
+    }
+  }
+  return parent->spawn<caf::monitored>(resource_actor, std::move(ctx), std::move(spec),
+                                       std::move(capacity), std::move(calendar));
+}
+
+}  // namespace troupe::actors

@@ -1,0 +1,28 @@
+#pragma once
+/// The store actor: the only writer of the store, doing group commit.
+///
+/// Writers send StoreWrite and get a reply once their batches are durable.
+/// Writes that arrive while a commit runs are collected and committed
+/// together by the next one (one fdatasync / one MULTI-EXEC per round), so
+/// throughput grows with load instead of being capped by fsync latency.
+/// Reads (StoreGet, StoreScan) are answered in mailbox order, i.e. after every
+/// write that was queued before them — a restarted actor restoring its state
+/// this way sees everything its predecessor had in flight.
+///
+/// Runs detached (its own thread) because commits block.
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "persistence/store.hpp"
+
+namespace troupe::actors {
+
+/// Spawns the store actor owning `store`. On exit it closes the store.
+/// `max_batches`: most batches committed in one round.
+caf::actor spawn_store_actor(caf::actor_system& sys,
+                             std::shared_ptr<persistence::Store> store,
+                             size_t max_batches = 4096);
+
+}  // namespace troupe::actors

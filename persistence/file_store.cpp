@@ -1,0 +1,341 @@
+#include "persistence/file_store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+namespace troupe::persistence {
+namespace {
+
+using domain::ErrorKind;
+using domain::make_error;
+
+constexpr std::uint32_t frame_magic = 0x50555254;  // "TRUP"
+constexpr size_t header_size = 12;
+constexpr std::uint8_t op_put = 1;
+constexpr std::uint8_t op_erase = 2;
+
+std::uint32_t crc32(const char* data, size_t n) {
+  static const std::array<std::uint32_t, 256> table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i)
+    c = table[(c ^ static_cast<std::uint8_t>(data[i])) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+void put_u32(std::string& out, std::uint32_t v) {
+  char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+               static_cast<char>(v >> 24)};
+  out.append(b, 4);
+}
+
+std::uint32_t get_u32(const char* p) {
+  return static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[0])) |
+         static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[1])) << 8 |
+         static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[2])) << 16 |
+         static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[3])) << 24;
+}
+
+/// Appends one frame holding `writes` to `out`.
+template <class It>
+void encode_frame(std::string& out, It first, It last) {
+  std::string payload;
+  put_u32(payload, static_cast<std::uint32_t>(std::distance(first, last)));
+  for (auto it = first; it != last; ++it) {
+    const bool erase = it->erase;
+    payload.push_back(static_cast<char>(erase ? op_erase : op_put));
+    put_u32(payload, static_cast<std::uint32_t>(it->key.size()));
+    payload += it->key;
+    const std::string& v = erase ? std::string() : it->value;
+    put_u32(payload, static_cast<std::uint32_t>(v.size()));
+    payload += v;
+  }
+  put_u32(out, frame_magic);
+  put_u32(out, static_cast<std::uint32_t>(payload.size()));
+  put_u32(out, crc32(payload.data(), payload.size()));
+  out += payload;
+}
+
+/// Decodes a verified payload into writes; false when malformed.
+bool decode_payload(const char* p, size_t n, std::vector<Write>& out) {
+  if (n < 4) return false;
+  std::uint32_t count = get_u32(p);
+  size_t pos = 4;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (pos + 5 > n) return false;
+    Write w;
+    const std::uint8_t op = static_cast<std::uint8_t>(p[pos]);
+    std::uint32_t kl = get_u32(p + pos + 1);
+    pos += 5;
+    if (pos + kl + 4 > n) return false;
+    w.key.assign(p + pos, kl);
+    pos += kl;
+    std::uint32_t vl = get_u32(p + pos);
+    pos += 4;
+    if (pos + vl > n) return false;
+    w.value.assign(p + pos, vl);
+    pos += vl;
+    if (op != op_put && op != op_erase) return false;
+    w.erase = op == op_erase;
+    out.push_back(std::move(w));
+  }
+  return pos == n;
+}
+
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+bool write_all(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+class FileStore final : public Store {
+ public:
+  explicit FileStore(FileStoreOptions o) : opt_(std::move(o)) {}
+  ~FileStore() override { close(); }
+
+  Status open() {
+    if (::mkdir(opt_.dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return unavailable(errno_text("cannot create data directory " + opt_.dir));
+    lock_fd_ = ::open((opt_.dir + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) return unavailable(errno_text("cannot open " + opt_.dir + "/LOCK"));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+      return unavailable("data directory " + opt_.dir + " is in use by another process");
+    log_path_ = opt_.dir + "/troupe.log";
+    fd_ = ::open(log_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return unavailable(errno_text("cannot open " + log_path_));
+    return replay();
+  }
+
+  std::string describe() const override { return "file:" + opt_.dir; }
+
+  Status commit(const std::vector<Batch>& batches) override {
+    std::string buf;
+    size_t nwrites = 0;
+    for (const auto& b : batches) {
+      if (b.empty()) continue;
+      encode_frame(buf, b.begin(), b.end());
+      nwrites += b.size();
+    }
+    std::lock_guard<std::mutex> wl(write_mu_);
+    if (fd_ < 0) return unavailable("store is closed");
+    if (!buf.empty()) {
+      if (!write_all(fd_, buf.data(), buf.size())) {
+        auto err = errno_text("write to " + log_path_ + " failed");
+        // Cut off whatever part of the frames reached the file: the failed
+        // commit must not become visible at the next start.
+        if (::ftruncate(fd_, static_cast<off_t>(file_size_)) != 0) { /* replay drops it */ }
+        ::lseek(fd_, static_cast<off_t>(file_size_), SEEK_SET);
+        return unavailable(err);
+      }
+      if (opt_.sync && ::fdatasync(fd_) != 0) {
+        auto err = errno_text("fdatasync of " + log_path_ + " failed");
+        return unavailable(err);
+      }
+      file_size_ += buf.size();
+    }
+    {
+      std::unique_lock<std::shared_mutex> l(map_mu_);
+      for (const auto& b : batches)
+        for (const auto& w : b) apply(w);
+      stats_.commits++;
+      stats_.batches += batches.size();
+      stats_.writes += nwrites;
+    }
+    if (file_size_ > opt_.compact_min_bytes && file_size_ > 2 * live_bytes_) return compact();
+    return domain::ok_status();
+  }
+
+  Result<std::optional<std::string>> get(const std::string& key) override {
+    std::shared_lock<std::shared_mutex> l(map_mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return std::optional<std::string>{};
+    return std::optional<std::string>{it->second};
+  }
+
+  Result<std::vector<Record>> scan(const std::string& prefix) override {
+    std::shared_lock<std::shared_mutex> l(map_mu_);
+    std::vector<Record> out;
+    for (auto it = map_.lower_bound(prefix);
+         it != map_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+      out.push_back({it->first, it->second});
+    return out;
+  }
+
+  StoreStats stats() const override {
+    std::shared_lock<std::shared_mutex> l(map_mu_);
+    StoreStats s = stats_;
+    s.live_records = map_.size();
+    s.bytes_on_disk = file_size_;
+    return s;
+  }
+
+  Status close() override {
+    std::lock_guard<std::mutex> wl(write_mu_);
+    if (fd_ >= 0) {
+      if (opt_.sync) ::fsync(fd_);
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (lock_fd_ >= 0) {
+      ::flock(lock_fd_, LOCK_UN);
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+    }
+    return domain::ok_status();
+  }
+
+ private:
+  static domain::Error unavailable(std::string detail) {
+    return make_error(ErrorKind::store_unavailable, std::move(detail));
+  }
+
+  // Caller holds map_mu_ exclusively (or is single-threaded at open).
+  void apply(const Write& w) {
+    auto it = map_.find(w.key);
+    if (it != map_.end()) {
+      live_bytes_ -= it->first.size() + it->second.size() + 9;
+      if (w.erase) {
+        map_.erase(it);
+        return;
+      }
+      it->second = w.value;
+    } else {
+      if (w.erase) return;
+      map_.emplace(w.key, w.value);
+    }
+    live_bytes_ += w.key.size() + w.value.size() + 9;
+  }
+
+  Status replay() {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return unavailable(errno_text("stat " + log_path_));
+    std::string data(static_cast<size_t>(st.st_size), '\0');
+    size_t got = 0;
+    while (got < data.size()) {
+      ssize_t r = ::pread(fd_, &data[got], data.size() - got, static_cast<off_t>(got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return unavailable(errno_text("read " + log_path_));
+      got += static_cast<size_t>(r);
+    }
+    size_t pos = 0;
+    std::vector<Write> writes;
+    while (pos + header_size <= data.size()) {
+      const char* h = data.data() + pos;
+      if (get_u32(h) != frame_magic) break;
+      const std::uint32_t len = get_u32(h + 4);
+      if (pos + header_size + len > data.size()) break;
+      const char* payload = h + header_size;
+      if (crc32(payload, len) != get_u32(h + 8)) break;
+      writes.clear();
+      if (!decode_payload(payload, len, writes)) break;
+      for (const auto& w : writes) apply(w);
+      pos += header_size + len;
+    }
+    if (pos != data.size()) {
+      // A torn or corrupt tail: the batch never became durable as a whole.
+      truncated_bytes_ = data.size() - pos;
+      if (::ftruncate(fd_, static_cast<off_t>(pos)) != 0)
+        return unavailable(errno_text("truncate torn tail of " + log_path_));
+      if (opt_.sync) ::fdatasync(fd_);
+    }
+    file_size_ = pos;
+    if (::lseek(fd_, static_cast<off_t>(pos), SEEK_SET) < 0)
+      return unavailable(errno_text("seek " + log_path_));
+    return domain::ok_status();
+  }
+
+  // Caller holds write_mu_.
+  Status compact() {
+    const std::string tmp = log_path_ + ".compact";
+    std::string buf;
+    {
+      std::shared_lock<std::shared_mutex> l(map_mu_);
+      std::vector<Write> chunk;
+      size_t chunk_bytes = 0;
+      for (const auto& kv : map_) {
+        chunk.push_back({kv.first, kv.second, false});
+        chunk_bytes += kv.first.size() + kv.second.size();
+        if (chunk.size() >= 4096 || chunk_bytes >= (1u << 20)) {
+          encode_frame(buf, chunk.begin(), chunk.end());
+          chunk.clear();
+          chunk_bytes = 0;
+        }
+      }
+      if (!chunk.empty()) encode_frame(buf, chunk.begin(), chunk.end());
+    }
+    int tfd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (tfd < 0) return domain::ok_status();  // compaction is an optimisation: retry later
+    bool ok = write_all(tfd, buf.data(), buf.size()) && (!opt_.sync || ::fsync(tfd) == 0);
+    ::close(tfd);
+    if (!ok || ::rename(tmp.c_str(), log_path_.c_str()) != 0) {
+      ::unlink(tmp.c_str());
+      return domain::ok_status();
+    }
+    if (opt_.sync) {
+      int dfd = ::open(opt_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+      }
+    }
+    int nfd = ::open(log_path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (nfd < 0) return unavailable(errno_text("reopen " + log_path_ + " after compaction"));
+    ::close(fd_);
+    fd_ = nfd;
+    file_size_ = buf.size();
+    ::lseek(fd_, static_cast<off_t>(file_size_), SEEK_SET);
+    std::unique_lock<std::shared_mutex> l(map_mu_);
+    stats_.compactions++;
+    return domain::ok_status();
+  }
+
+  FileStoreOptions opt_;
+  std::string log_path_;
+  int fd_ = -1;
+  int lock_fd_ = -1;
+  std::mutex write_mu_;                 // serializes commits, compaction, close
+  mutable std::shared_mutex map_mu_;    // guards map_, stats_, live_bytes_
+  std::map<std::string, std::string> map_;
+  std::uint64_t live_bytes_ = 0;
+  std::uint64_t file_size_ = 0;
+  std::uint64_t truncated_bytes_ = 0;
+  StoreStats stats_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_file_store(const FileStoreOptions& options) {
+  auto s = std::make_unique<FileStore>(options);
+  auto st = s->open();
+  if (!st) return st.error();
+  return std::unique_ptr<Store>(std::move(s));
+}
+
+}  // namespace troupe::persistence

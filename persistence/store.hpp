@@ -1,0 +1,66 @@
+#pragma once
+/// The store port: durable key/value records written in atomic batches.
+///
+/// Two adapters implement it: the embedded file store (the default, see
+/// file_store.hpp) and Redis. Nothing outside persistence/ knows which one
+/// runs.
+///
+/// Contract:
+///  - `commit` applies the given batches in order. Each batch is atomic: after
+///    a crash either all of its writes are visible or none. When `commit`
+///    returns OK, every write in it is durable (fsync'd / acknowledged by the
+///    server). On error nothing of the failed call is acknowledged.
+///  - `get`/`scan` see every committed write; they may run concurrently with
+///    each other and with `commit` from any thread.
+///  - Errors are values: store_unavailable when the medium fails.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/error.hpp"
+
+namespace troupe::persistence {
+
+using domain::Result;
+using domain::Status;
+
+struct Write {
+  std::string key;
+  std::string value;  ///< ignored when `erase`
+  bool erase = false;
+};
+
+/// Writes that become durable together or not at all.
+using Batch = std::vector<Write>;
+
+struct Record {
+  std::string key;
+  std::string value;
+};
+
+struct StoreStats {
+  std::uint64_t commits = 0;       ///< calls to commit (one fsync each)
+  std::uint64_t batches = 0;       ///< batches written
+  std::uint64_t writes = 0;        ///< individual writes
+  std::uint64_t compactions = 0;
+  std::uint64_t live_records = 0;
+  std::uint64_t bytes_on_disk = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::string describe() const = 0;
+  virtual Status commit(const std::vector<Batch>& batches) = 0;
+  virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
+  /// All records whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<Record>> scan(const std::string& prefix) = 0;
+  virtual StoreStats stats() const = 0;
+  /// Flushes and releases the medium. Further calls fail.
+  virtual Status close() = 0;
+};
+
+}  // namespace troupe::persistence
