@@ -1,0 +1,229 @@
+#include "app/config.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+
+namespace troupe::app {
+
+using domain::ErrorKind;
+using domain::make_error;
+
+namespace {
+
+struct Option {
+  const char* name;
+  const char* help;
+  std::function<domain::Status(Config&, const std::string&)> set;
+};
+
+domain::Error bad(const std::string& name, const std::string& why) {
+  return make_error(ErrorKind::invalid_input, "--" + name + ": " + why);
+}
+
+std::function<domain::Status(Config&, const std::string&)> int_opt(int Config::*field,
+                                                                   const char* name, long lo,
+                                                                   long hi) {
+  return [=](Config& c, const std::string& v) -> domain::Status {
+    char* end = nullptr;
+    errno = 0;
+    long x = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || x < lo || x > hi)
+      return bad(name, "expected an integer between " + std::to_string(lo) + " and " +
+                         std::to_string(hi) + ", got '" + v + "'");
+    c.*field = static_cast<int>(x);
+    return domain::ok_status();
+  };
+}
+
+std::function<domain::Status(Config&, const std::string&)> str_opt(std::string Config::*field) {
+  return [=](Config& c, const std::string& v) -> domain::Status {
+    c.*field = v;
+    return domain::ok_status();
+  };
+}
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> opts = {
+    {"port", "HTTP port (default 8080)", int_opt(&Config::port, "port", 1, 65535)},
+    {"bind", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)", str_opt(&Config::bind)},
+    {"data-dir", "embedded store directory (default ./data)", str_opt(&Config::data_dir)},
+    {"config", "config file with 'key = value' lines", str_opt(&Config::config_file)},
+    {"http-threads", "HTTP handler threads = max concurrent keep-alive connections (default 256)",
+     int_opt(&Config::http_threads, "http-threads", 4, 4096)},
+    {"body-limit", "largest request body in bytes, larger gets 413 (default 1048576)",
+     [](Config& c, const std::string& v) -> domain::Status {
+       char* end = nullptr;
+       long x = std::strtol(v.c_str(), &end, 10);
+       if (v.empty() || *end != '\0' || x < 1024 || x > (64L << 20))
+         return bad("body-limit", "expected bytes between 1024 and 67108864");
+       c.body_limit = x;
+       return domain::ok_status();
+     }},
+    {"request-timeout-ms", "longest wait for the actors per request (default 10000)",
+     int_opt(&Config::request_timeout_ms, "request-timeout-ms", 100, 600000)},
+    {"io-timeout-s", "socket read/write timeout in seconds (default 5)",
+     int_opt(&Config::io_timeout_s, "io-timeout-s", 1, 300)},
+    {"payment-workers", "payment worker actors (default 8)",
+     int_opt(&Config::payment_workers, "payment-workers", 1, 1024)},
+    {"payment-latency-ms", "simulated gateway latency MIN,MAX in ms (default 0,0)",
+     [](Config& c, const std::string& v) -> domain::Status {
+       auto comma = v.find(',');
+       std::string lo = comma == std::string::npos ? v : v.substr(0, comma);
+       std::string hi = comma == std::string::npos ? v : v.substr(comma + 1);
+       char *e1 = nullptr, *e2 = nullptr;
+       long a = std::strtol(lo.c_str(), &e1, 10), b = std::strtol(hi.c_str(), &e2, 10);
+       if (lo.empty() || hi.empty() || *e1 || *e2 || a < 0 || b < a || b > 600000)
+         return bad("payment-latency-ms", "expected MIN,MAX with 0 <= MIN <= MAX <= 600000");
+       c.payment_latency_min_ms = static_cast<int>(a);
+       c.payment_latency_max_ms = static_cast<int>(b);
+       return domain::ok_status();
+     }},
+    {"payment-failure-rate", "share of simulated payments declined, 0..1 (default 0)",
+     [](Config& c, const std::string& v) -> domain::Status {
+       char* end = nullptr;
+       double x = std::strtod(v.c_str(), &end);
+       if (v.empty() || *end != '\0' || !(x >= 0.0 && x <= 1.0))
+         return bad("payment-failure-rate", "expected a number between 0 and 1");
+       c.payment_failure_rate = x;
+       return domain::ok_status();
+     }},
+    {"payment-timeout-ms", "timeout of one payment call (default 610)",
+     int_opt(&Config::payment_timeout_ms, "payment-timeout-ms", 1, 600000)},
+    {"store-timeout-ms", "timeout of one durable write (default 3000)",
+     int_opt(&Config::store_timeout_ms, "store-timeout-ms", 10, 600000)},
+    {"actor-timeout-ms", "timeout of one actor-to-actor request (default 2000)",
+     int_opt(&Config::actor_timeout_ms, "actor-timeout-ms", 10, 600000)},
+    {"caf-threads", "actor scheduler threads, 0 = one per core (default 0)",
+     int_opt(&Config::caf_threads, "caf-threads", 0, 256)},
+    {"log-level", "trace, debug, info, warn, error, off (default info)",
+     [](Config& c, const std::string& v) -> domain::Status {
+       static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+       for (const char* l : levels)
+         if (v == l) {
+           c.log_level = v;
+           return domain::ok_status();
+         }
+       return bad("log-level", "expected trace, debug, info, warn, error or off");
+     }},
+  };
+  return opts;
+}
+
+const Option* find_option(const std::string& name) {
+  for (const auto& o : options())
+    if (name == o.name) return &o;
+  return nullptr;
+}
+
+std::string env_name(const std::string& opt) {
+  std::string e = "TROUPE_";
+  for (char ch : opt) e.push_back(ch == '-' ? '_' : static_cast<char>(std::toupper(ch)));
+  return e;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+std::string usage() {
+  std::string u =
+    "usage: troupe serve [options]\n"
+    "       troupe --help\n\n"
+    "Runs the troupe booking server. Each option can also be set by the\n"
+    "environment variable shown, or by 'name = value' in the --config file.\n"
+    "Precedence: flags > environment > config file > defaults.\n\noptions:\n";
+  for (const auto& o : options()) {
+    std::string flag = std::string("  --") + o.name + " VALUE";
+    if (flag.size() < 30) flag.resize(30, ' ');
+    u += flag + " " + o.help + "\n" + std::string(31, ' ') + "[" + env_name(o.name) + "]\n";
+  }
+  u += "  --help                       this text\n";
+  return u;
+}
+
+domain::Result<Config> parse_config(const std::vector<std::string>& args, char** envp) {
+  Config c;
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h" || a == "help") {
+      c.command = "help";
+      return c;
+    }
+    if (a.rfind("--", 0) == 0) {
+      std::string name = a.substr(2), value;
+      auto eq = name.find('=');
+      if (eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      } else {
+        if (i + 1 >= args.size()) return bad(name, "missing value");
+        value = args[++i];
+      }
+      if (!find_option(name))
+        return make_error(ErrorKind::invalid_input, "unknown option --" + name + " (see --help)");
+      flags.emplace_back(name, value);
+    } else if (c.command.empty()) {
+      if (a != "serve")
+        return make_error(ErrorKind::invalid_input, "unknown command '" + a + "' (see --help)");
+      c.command = a;
+    } else {
+      return make_error(ErrorKind::invalid_input, "unexpected argument '" + a + "'");
+    }
+  }
+  if (c.command.empty()) c.command = "serve";
+
+  std::map<std::string, std::string> env;
+  for (char** e = envp; e && *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+
+  // The config file's path itself may come from a flag or the environment.
+  std::string file;
+  if (auto it = env.find("TROUPE_CONFIG"); it != env.end()) file = it->second;
+  for (const auto& f : flags)
+    if (f.first == "config") file = f.second;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return make_error(ErrorKind::invalid_input, "cannot read config file " + file);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      line = trim(line.substr(0, line.find('#')));
+      if (line.empty()) continue;
+      auto eq = line.find('=');
+      if (eq == std::string::npos)
+        return make_error(ErrorKind::invalid_input,
+                          file + ":" + std::to_string(n) + ": expected 'name = value'");
+      auto name = trim(line.substr(0, eq));
+      auto* o = find_option(name);
+      if (!o || name == "config")
+        return make_error(ErrorKind::invalid_input,
+                          file + ":" + std::to_string(n) + ": unknown option '" + name + "'");
+      if (auto st = o->set(c, trim(line.substr(eq + 1))); !st) return st.error();
+    }
+  }
+  for (const auto& o : options()) {
+    auto it = env.find(env_name(o.name));
+    if (it == env.end()) continue;
+    if (auto st = o.set(c, it->second); !st)
+      return make_error(ErrorKind::invalid_input, env_name(o.name) + ": " + st.error().detail);
+  }
+  for (const auto& f : flags)
+    if (auto st = find_option(f.first)->set(c, f.second); !st) return st.error();
+  c.config_file = file;
+  return c;
+}
+
+}  // namespace troupe::app

@@ -1,0 +1,41 @@
+#pragma once
+/// troupe's configuration: defaults < config file < environment < flags.
+///
+/// Every option has a long flag (`--data-dir`), an environment variable
+/// (`TROUPE_DATA_DIR`) and a config-file key (`data-dir = ./data`, one per
+/// line, `#` comments). `usage()` lists them all.
+
+#include <string>
+#include <vector>
+
+#include "domain/error.hpp"
+
+namespace troupe::app {
+
+struct Config {
+  std::string command;          ///< "serve" or "help"
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  std::string data_dir = "./data";
+  std::string config_file;
+  int http_threads = 256;
+  long body_limit = 1 << 20;
+  int request_timeout_ms = 10000;
+  int io_timeout_s = 5;
+  int payment_workers = 8;
+  int payment_latency_min_ms = 0;
+  int payment_latency_max_ms = 0;
+  double payment_failure_rate = 0.0;
+  int payment_timeout_ms = 610;
+  int store_timeout_ms = 3000;
+  int actor_timeout_ms = 2000;
+  int caf_threads = 0;          ///< 0: one per core
+  std::string log_level = "info";
+};
+
+/// Parses argv (without argv[0]) and the environment (`envp`, may be null).
+domain::Result<Config> parse_config(const std::vector<std::string>& args, char** envp);
+
+std::string usage();
+
+}  // namespace troupe::app

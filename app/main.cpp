@@ -1,0 +1,146 @@
+// troupe: wiring of the whole system, top to bottom.
+//
+//   config -> logging -> store (embedded log) -> actor system
+//     -> store actor, payment pool, supervisor (resources, orders)
+//     -> HTTP bridge (bind: a busy port is fatal) -> restore -> ready
+//     -> wait for SIGINT/SIGTERM -> drain HTTP -> flush store -> exit 0
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+#include "actors/payment_pool.hpp"
+#include "actors/store_actor.hpp"
+#include "app/config.hpp"
+#include "http/bridge.hpp"
+#include "persistence/file_store.hpp"
+#include "supervision/supervisor.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace troupe;
+
+int serve(const app::Config& cfg) {
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  // Signals are taken by sigwait below, never by a handler in a random thread.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  persistence::FileStoreOptions fso;
+  fso.dir = cfg.data_dir;
+  auto opened = persistence::open_file_store(fso);
+  if (!opened) {
+    std::fprintf(stderr, "troupe: %s\n", opened.error().detail.c_str());
+    return 1;
+  }
+  std::shared_ptr<persistence::Store> store = std::move(*opened);
+  spdlog::info("store: {}", store->describe());
+
+  caf::actor_system_config caf_cfg;
+  actors::register_message_types(caf_cfg);
+  if (cfg.caf_threads > 0)
+    caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.caf_threads));
+  caf::actor_system sys{caf_cfg};
+
+  auto gateway = std::make_shared<actors::GatewaySettings>();
+  gateway->latency_min_ms = cfg.payment_latency_min_ms;
+  gateway->latency_max_ms = cfg.payment_latency_max_ms;
+  gateway->failure_rate = cfg.payment_failure_rate;
+
+  auto ctx = std::make_shared<actors::Context>();
+  ctx->directory = std::make_shared<actors::Directory>();
+  ctx->store = actors::spawn_store_actor(sys, store);
+  ctx->payments =
+    actors::spawn_payment_pool(sys, static_cast<size_t>(cfg.payment_workers), gateway);
+  ctx->timeouts.actor_call = std::chrono::milliseconds(cfg.actor_timeout_ms);
+  ctx->timeouts.payment = std::chrono::milliseconds(cfg.payment_timeout_ms);
+  ctx->timeouts.store_write = std::chrono::milliseconds(cfg.store_timeout_ms);
+  auto supervisor = supervision::spawn_supervisor(sys, ctx);
+
+  http::HttpOptions ho;
+  ho.bind = cfg.bind;
+  ho.port = cfg.port;
+  ho.threads = static_cast<size_t>(cfg.http_threads);
+  ho.body_limit = static_cast<size_t>(cfg.body_limit);
+  ho.io_timeout = std::chrono::seconds(cfg.io_timeout_s);
+  ho.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+  http::Bridge bridge(sys, ctx, supervisor, ho);
+
+  auto shutdown_actors = [&] {
+    caf::scoped_actor self{sys};
+    self->request(ctx->store, std::chrono::seconds(30), actors::close_atom::value)
+      .receive([](actors::ok_atom) { spdlog::info("store flushed and closed"); },
+               [](caf::error& e) { spdlog::error("store close: {}", caf::to_string(e)); });
+    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->payments, caf::exit_reason::user_shutdown);
+  };
+
+  if (auto st = bridge.bind(); !st) {
+    std::fprintf(stderr, "troupe: %s\n", st.error().detail.c_str());
+    shutdown_actors();
+    return 1;
+  }
+  std::thread server([&] { bridge.run(); });
+  spdlog::info("listening on http://{}:{}", cfg.bind, cfg.port);
+
+  bool restored = false;
+  {
+    caf::scoped_actor self{sys};
+    auto started = std::chrono::steady_clock::now();
+    self->request(supervisor, std::chrono::minutes(10), actors::restore_atom::value)
+      .receive(
+        [&](actors::SupervisionStats& s) {
+          auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+          spdlog::info("restored {} resources and {} orders in {} ms", s.resources, s.orders, ms);
+          restored = true;
+        },
+        [&](caf::error& e) { spdlog::error("restore failed: {}", caf::to_string(e)); });
+  }
+  int code = 0;
+  if (restored) {
+    bridge.set_ready(true);
+    spdlog::info("ready");
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  } else {
+    code = 1;
+  }
+  bridge.stop();
+  server.join();
+  spdlog::info("HTTP stopped; in-flight requests finished");
+  shutdown_actors();
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto cfg = app::parse_config(args, environ);
+  if (!cfg) {
+    std::fprintf(stderr, "troupe: %s\n", cfg.error().detail.c_str());
+    return 2;
+  }
+  if (cfg->command == "help") {
+    std::fputs(app::usage().c_str(), stdout);
+    return 0;
+  }
+  return serve(*cfg);
+}

@@ -1,0 +1,377 @@
+#include "http/bridge.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include <caf/all.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+#include "domain/json.hpp"
+#include "http/problem.hpp"
+#include "http/requests.hpp"
+
+namespace troupe::http {
+
+using domain::ErrorKind;
+using domain::make_error;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* json_type = "application/json";
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), json_type);
+}
+
+void send_problem(httplib::Response& res, const domain::Error& e) {
+  auto p = problem_for(e.kind);
+  res.status = p.status;
+  if (p.retry_after) res.set_header("Retry-After", "1");
+  res.set_content(problem_body(p, e.detail, e.subject), problem_content_type);
+}
+
+json resource_json(const actors::ResourceView& v) {
+  json j = domain::to_json(v.spec);
+  if (v.spec.mode == domain::Mode::capacity) {
+    j["available"] = v.available;
+    j["held"] = v.held;
+  }
+  if (v.spec.mode == domain::Mode::calendar) {
+    json b = json::array();
+    for (const auto& bk : v.bookings)
+      b.push_back({{"orderId", bk.order_id},
+                   {"start", domain::format_rfc3339(bk.start)},
+                   {"end", domain::format_rfc3339(bk.end)},
+                   {"status", bk.confirmed ? "confirmed" : "held"}});
+    j["bookings"] = std::move(b);
+  }
+  return j;
+}
+
+/// Path ids follow the client id rules; anything else is a 400.
+bool check_path_id(const std::string& id, const char* what, httplib::Response& res) {
+  if (domain::is_valid_client_id(id)) return true;
+  send_problem(res, make_error(ErrorKind::invalid_input,
+                               std::string(what) + " id must be 1-128 characters of letters, "
+                                                   "digits, '-', '_', '.'"));
+  return false;
+}
+
+}  // namespace
+
+struct Bridge::Impl {
+  caf::actor_system& sys;
+  std::shared_ptr<const actors::Context> ctx;
+  caf::actor supervisor;
+  HttpOptions opt;
+  httplib::Server svr;
+  std::atomic<bool> ready{false};
+  int bound_port = 0;
+  std::array<std::atomic<std::uint64_t>, 600> responses{};
+
+  Impl(caf::actor_system& s, std::shared_ptr<const actors::Context> c, caf::actor sup,
+       HttpOptions o)
+      : sys(s), ctx(std::move(c)), supervisor(std::move(sup)), opt(std::move(o)) {}
+
+  /// One request/response with an actor, bounded by `timeout`.
+  template <class T, class... Ts>
+  domain::Result<T> ask(const caf::actor& dest, std::chrono::milliseconds timeout, Ts&&... xs) {
+    if (!dest) return make_error(ErrorKind::retry, "the actor is restarting; retry");
+    domain::Result<T> out{make_error(ErrorKind::internal, "no answer")};
+    caf::scoped_actor self{sys};
+    self->request(dest, timeout, std::forward<Ts>(xs)...)
+      .receive([&](T& v) { out = std::move(v); },
+               [&](caf::error& e) { out = actors::from_caf(e); });
+    return out;
+  }
+
+  void configure() {
+    const size_t threads = opt.threads;
+    svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    svr.set_tcp_nodelay(true);
+    svr.set_keep_alive_max_count(100000);
+    svr.set_keep_alive_timeout(3);
+    svr.set_read_timeout(opt.io_timeout);
+    svr.set_write_timeout(opt.io_timeout);
+    svr.set_payload_max_length(opt.body_limit);
+    // httplib's default also sets SO_REUSEPORT, which would let two servers
+    // share a port silently. SO_REUSEADDR alone still refuses a live listener.
+    svr.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      auto p = problem_for_status(res.status);
+      std::string detail = p.title;
+      if (res.status == 413) detail = "the request body exceeds the configured limit";
+      if (res.status == 404) detail = "no such route";
+      res.set_content(problem_body(p, detail), problem_content_type);
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+    svr.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, what);
+        send_problem(res, make_error(ErrorKind::internal, "internal error"));
+      });
+    // Until state is restored (and while draining) the API is not served.
+    svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (ready.load() || req.path.rfind("/v1/", 0) != 0)
+        return httplib::Server::HandlerResponse::Unhandled;
+      res.status = 503;
+      res.set_header("Retry-After", "1");
+      res.set_content(problem_body(problem_for_status(503), "troupe is starting or draining"),
+                      problem_content_type);
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    svr.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+      if (res.status >= 0 && res.status < 600) responses[static_cast<size_t>(res.status)]++;
+    });
+    routes();
+  }
+
+  void allow_only(const std::string& pattern, const std::string& allow) {
+    auto h = [allow](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Allow", allow);
+      res.status = 405;
+      res.set_content(problem_body(problem_for_status(405), "allowed: " + allow),
+                      problem_content_type);
+    };
+    if (allow.find("GET") == std::string::npos) svr.Get(pattern, h);
+    if (allow.find("POST") == std::string::npos) svr.Post(pattern, h);
+    svr.Put(pattern, h);
+    svr.Patch(pattern, h);
+    svr.Delete(pattern, h);
+  }
+
+  void routes() {
+    using Req = const httplib::Request&;
+    using Res = httplib::Response&;
+
+    svr.Get("/health/live", [](Req, Res res) { send_json(res, 200, {{"status", "live"}}); });
+    svr.Get("/health/ready", [this](Req, Res res) {
+      if (ready.load()) return send_json(res, 200, {{"status", "ready"}});
+      auto p = problem_for_status(503);
+      res.status = 503;
+      res.set_header("Retry-After", "1");
+      res.set_content(problem_body(p, "starting, draining or restoring"), problem_content_type);
+    });
+    svr.Get("/metrics", [this](Req, Res res) { metrics(res); });
+    allow_only("/health/live", "GET");
+    allow_only("/health/ready", "GET");
+    allow_only("/metrics", "GET");
+
+    svr.Post("/v1/resources", [this](Req req, Res res) {
+      auto spec = parse_resource(req.body);
+      if (!spec) return send_problem(res, spec.error());
+      auto r = ask<actors::RegisterResult>(supervisor, opt.request_timeout,
+                                           actors::RegisterResource{*spec});
+      if (!r) return send_problem(res, r.error());
+      res.set_header("Location", "/v1/resources/" + spec->id);
+      send_json(res, r->created ? 201 : 200, resource_json(r->view));
+    });
+    svr.Get("/v1/resources", [this](Req req, Res res) { list_resources(req, res); });
+    allow_only("/v1/resources", "GET, POST");
+
+    svr.Get(R"(/v1/resources/([^/]+))", [this](Req req, Res res) {
+      const std::string id = req.matches[1];
+      if (!check_path_id(id, "resource", res)) return;
+      auto actor = ctx->directory->resource_actor(id);
+      if (!actor)
+        return send_problem(res, make_error(ErrorKind::not_found, "resource " + id + " does not exist"));
+      auto v = ask<actors::ResourceView>(actor, opt.request_timeout, actors::get_atom::value);
+      if (!v) return send_problem(res, v.error());
+      send_json(res, 200, resource_json(*v));
+    });
+    allow_only(R"(/v1/resources/([^/]+))", "GET");
+
+    svr.Post("/v1/orders", [this](Req req, Res res) { place_order(req, res); });
+    allow_only("/v1/orders", "POST");
+
+    svr.Get(R"(/v1/orders/([^/]+))", [this](Req req, Res res) {
+      const std::string id = req.matches[1];
+      if (!check_path_id(id, "order", res)) return;
+      auto o = ask<domain::Order>(find_order(id, res), opt.request_timeout, actors::get_atom::value);
+      if (res.status == 404) return;
+      if (!o) return send_problem(res, o.error());
+      send_json(res, 200, domain::to_json(*o));
+    });
+    allow_only(R"(/v1/orders/([^/]+))", "GET");
+
+    svr.Post(R"(/v1/orders/([^/]+)/cancel)", [this](Req req, Res res) {
+      const std::string id = req.matches[1];
+      if (!check_path_id(id, "order", res)) return;
+      auto actor = find_order(id, res);
+      if (res.status == 404) return;
+      auto o = ask<domain::Order>(actor, opt.request_timeout, actors::cancel_atom::value);
+      if (!o) return send_problem(res, o.error());
+      send_json(res, 200, domain::to_json(*o));
+    });
+    allow_only(R"(/v1/orders/([^/]+)/cancel)", "POST");
+
+    svr.Get(R"(/v1/payments/([^/]+))", [this](Req req, Res res) {
+      const std::string id = req.matches[1];
+      if (!check_path_id(id, "payment", res)) return;
+      const auto order_id = domain::order_id_for_payment(id);
+      caf::actor actor = order_id.empty() ? caf::actor{} : ctx->directory->order(order_id);
+      if (!actor)
+        return send_problem(res, make_error(ErrorKind::not_found, "payment " + id + " does not exist"));
+      auto o = ask<domain::Order>(actor, opt.request_timeout, actors::get_atom::value);
+      if (!o) return send_problem(res, o.error());
+      if (o->payment.status == domain::PaymentStatus::none)
+        return send_problem(res, make_error(ErrorKind::not_found, "payment " + id + " does not exist"));
+      send_json(res, 200, domain::to_json(o->payment));
+    });
+    allow_only(R"(/v1/payments/([^/]+))", "GET");
+  }
+
+  /// The order's actor, or a 404 written to `res`.
+  caf::actor find_order(const std::string& id, httplib::Response& res) {
+    auto actor = ctx->directory->order(id);
+    if (!actor) send_problem(res, make_error(ErrorKind::not_found, "order " + id + " does not exist"));
+    return actor;
+  }
+
+  void place_order(const httplib::Request& req, httplib::Response& res) {
+    auto in = parse_order(req.body);
+    if (!in) return send_problem(res, in.error());
+    auto entry = ctx->directory->resource(in->resource_id);
+    if (!entry)
+      return send_problem(res, make_error(ErrorKind::not_found,
+                                          "resource " + in->resource_id + " does not exist"));
+    if (auto st = check_order_for(*in, entry->spec, domain::now_ms()); !st)
+      return send_problem(res, st.error());
+    actors::PlaceOrder p;
+    p.resource_id = in->resource_id;
+    p.customer_id = in->customer_id;
+    p.quantity = in->quantity.value_or(0);
+    p.start = in->start.value_or(0);
+    p.end = in->end.value_or(0);
+    auto o = ask<domain::Order>(supervisor, opt.request_timeout, std::move(p));
+    if (!o) return send_problem(res, o.error());
+    res.set_header("Location", "/v1/orders/" + o->id);
+    send_json(res, 201, domain::to_json(*o));
+  }
+
+  void list_resources(const httplib::Request& req, httplib::Response& res) {
+    size_t limit = 50;
+    if (req.has_param("limit")) {
+      const auto s = req.get_param_value("limit");
+      char* end = nullptr;
+      errno = 0;
+      const long v = std::strtol(s.c_str(), &end, 10);
+      if (s.empty() || *end != '\0' || errno != 0 || v < 1 || v > 500)
+        return send_problem(res, make_error(ErrorKind::invalid_input,
+                                            "'limit' must be an integer between 1 and 500"));
+      limit = static_cast<size_t>(v);
+    }
+    std::string after;
+    if (req.has_param("cursor")) {
+      auto c = decode_cursor(req.get_param_value("cursor"));
+      if (!c) return send_problem(res, c.error());
+      after = *c;
+    }
+    const std::string type = req.has_param("type") ? req.get_param_value("type") : "";
+    bool more = false;
+    auto entries = ctx->directory->list_resources(after, limit, type, more);
+    json items = json::array();
+    for (const auto& e : entries) {
+      auto v = ask<actors::ResourceView>(e.actor, opt.request_timeout, actors::get_atom::value);
+      if (!v) return send_problem(res, v.error());
+      items.push_back(resource_json(*v));
+    }
+    json body = {{"items", std::move(items)}, {"nextCursor", nullptr}};
+    if (more && !entries.empty()) body["nextCursor"] = encode_cursor(entries.back().spec.id);
+    send_json(res, 200, body);
+  }
+
+  void metrics(httplib::Response& res) {
+    std::string out;
+    auto line = [&out](const std::string& s) { out += s + "\n"; };
+    line("# TYPE troupe_ready gauge");
+    line("troupe_ready " + std::to_string(ready.load() ? 1 : 0));
+    line("# TYPE troupe_http_responses_total counter");
+    for (size_t code = 100; code < responses.size(); ++code)
+      if (auto n = responses[code].load())
+        line("troupe_http_responses_total{code=\"" + std::to_string(code) + "\"} " +
+             std::to_string(n));
+    line("# TYPE troupe_resources gauge");
+    line("troupe_resources " + std::to_string(ctx->directory->resource_count()));
+    line("# TYPE troupe_orders gauge");
+    line("troupe_orders " + std::to_string(ctx->directory->order_count()));
+    auto sup = ask<actors::SupervisionStats>(supervisor, std::chrono::milliseconds(1000),
+                                             actors::stats_atom::value);
+    if (sup) {
+      line("# TYPE troupe_actor_restarts_total counter");
+      line("troupe_actor_restarts_total " + std::to_string(sup->restarts));
+    }
+    auto st = ask<actors::StoreStatsView>(ctx->store, std::chrono::milliseconds(1000),
+                                          actors::stats_atom::value);
+    if (st) {
+      line("# TYPE troupe_store_commits_total counter");
+      line("troupe_store_commits_total " + std::to_string(st->commits));
+      line("# TYPE troupe_store_writes_total counter");
+      line("troupe_store_writes_total " + std::to_string(st->writes));
+      line("# TYPE troupe_store_bytes gauge");
+      line("troupe_store_bytes " + std::to_string(st->bytes_on_disk));
+      line("# TYPE troupe_store_records gauge");
+      line("troupe_store_records " + std::to_string(st->live_records));
+    }
+    res.status = 200;
+    res.set_content(out, "text/plain; version=0.0.4");
+  }
+};
+
+Bridge::Bridge(caf::actor_system& sys, std::shared_ptr<const actors::Context> ctx,
+               caf::actor supervisor, HttpOptions options)
+    : impl_(std::make_unique<Impl>(sys, std::move(ctx), std::move(supervisor), std::move(options))) {
+  impl_->configure();
+}
+
+Bridge::~Bridge() = default;
+
+domain::Status Bridge::bind() {
+  errno = 0;
+  if (!impl_->svr.bind_to_port(impl_->opt.bind, impl_->opt.port)) {
+    const int err = errno;
+    const std::string where = impl_->opt.bind + ":" + std::to_string(impl_->opt.port);
+    if (err == EADDRINUSE)
+      return make_error(ErrorKind::invalid_input, "port " + where + " is already in use");
+    return make_error(ErrorKind::invalid_input,
+                      "cannot listen on " + where + (err ? std::string(": ") + std::strerror(err) : ""));
+  }
+  impl_->bound_port = impl_->opt.port;
+  return domain::ok_status();
+}
+
+void Bridge::run() { impl_->svr.listen_after_bind(); }
+
+void Bridge::stop() {
+  impl_->ready = false;
+  impl_->svr.stop();
+}
+
+void Bridge::set_ready(bool ready) { impl_->ready = ready; }
+
+int Bridge::port() const { return impl_->bound_port; }
+
+}  // namespace troupe::http

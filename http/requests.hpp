@@ -1,0 +1,42 @@
+#pragma once
+/// Strict decoding of REST request bodies into domain values.
+///
+/// Rules (one place, so every endpoint behaves alike): the body must be a JSON
+/// object; unknown fields are refused (a typo must not silently book the
+/// wrong thing); numbers must be JSON integers (3.0, "3" and 1e30 are
+/// refused); ids follow domain::is_valid_client_id; times are RFC 3339.
+/// Every failure is invalid_input naming the field.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/error.hpp"
+#include "domain/resource.hpp"
+#include "domain/time.hpp"
+
+namespace troupe::http {
+
+domain::Result<domain::ResourceSpec> parse_resource(std::string_view body);
+
+struct OrderInput {
+  std::string resource_id;
+  std::string customer_id;
+  std::optional<std::int64_t> quantity;
+  std::optional<domain::Timestamp> start;
+  std::optional<domain::Timestamp> end;
+};
+
+domain::Result<OrderInput> parse_order(std::string_view body);
+
+/// Checks an order against its resource's mode (which fields it needs) and
+/// the clock: a calendar window must be non-empty and not already over.
+domain::Status check_order_for(const OrderInput& in, const domain::ResourceSpec& r,
+                               domain::Timestamp now);
+
+/// Opaque list cursors (hex of the last id seen).
+std::string encode_cursor(const std::string& last_id);
+domain::Result<std::string> decode_cursor(std::string_view cursor);
+
+}  // namespace troupe::http

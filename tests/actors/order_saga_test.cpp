@@ -1,0 +1,311 @@
+// The booking saga end to end through the supervisor: hold -> charge ->
+// confirm, its compensations (declined or slow payment), cancellation, and
+// calendar windows.
+
+#include "actor_fixture.hpp"
+
+namespace troupe::testing {
+namespace {
+
+using actors::get_atom;
+using domain::ErrorKind;
+using domain::OrderPhase;
+using domain::PaymentStatus;
+
+constexpr domain::Timestamp hour = 3'600'000;
+constexpr domain::Timestamp t0 = 1'900'000'800'000;  // 2030-03-17, on the hour
+
+// ---------------------------------------------------------------------------
+// The happy path and registration
+// ---------------------------------------------------------------------------
+
+class OrderSaga : public ActorFixture {};
+
+TEST_F(OrderSaga, ConfirmedOrderIsChargedPriceTimesQuantityAndTakesCapacity) {
+  auto reg = register_resource(capacity_spec("show-1", 10, 2500));
+  ASSERT_TRUE(reg.ok()) << reg.describe();
+  EXPECT_TRUE(reg.value->created);
+  EXPECT_EQ(reg.value->view.available, 10);
+  EXPECT_EQ(reg.value->view.spec.id, "show-1");
+
+  auto o = place("show-1", 3, "alice");
+  ASSERT_TRUE(o.ok()) << o.describe();
+  EXPECT_FALSE(o.value->id.empty());
+  EXPECT_EQ(o.value->phase, OrderPhase::confirmed);
+  EXPECT_EQ(o.value->resource_id, "show-1");
+  EXPECT_EQ(o.value->customer_id, "alice");
+  EXPECT_EQ(o.value->quantity, 3);
+  EXPECT_EQ(o.value->amount, 7500);
+  EXPECT_EQ(o.value->payment.amount, 7500);
+  EXPECT_EQ(o.value->payment.status, PaymentStatus::captured);
+
+  auto v = view("show-1");
+  ASSERT_TRUE(v.ok()) << v.describe();
+  EXPECT_EQ(v.value->available, 7);
+  EXPECT_EQ(v.value->held, 0);
+
+  // The order actor serves the same order, and it is durable with its alloc.
+  auto got = order(o.value->id);
+  ASSERT_TRUE(got.ok()) << got.describe();
+  EXPECT_EQ(got.value->phase, OrderPhase::confirmed);
+  auto allocs = scan(actors::records::alloc_prefix("show-1"));
+  ASSERT_TRUE(allocs.ok()) << allocs.describe();
+  ASSERT_EQ(allocs.value->size(), 1u);
+  EXPECT_EQ(allocs.value->front().key, "alloc/show-1/" + o.value->id);
+  auto rec = ask<actors::StoreValue>(store, actors::StoreGet{actors::records::order_key(o.value->id)});
+  ASSERT_TRUE(rec.ok()) << rec.describe();
+  ASSERT_TRUE(rec.value->found);
+  auto decoded = actors::records::decode_order(rec.value->value);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->phase, OrderPhase::confirmed);
+}
+
+TEST_F(OrderSaga, RegisteringTheSameSpecAgainIsNotACreation) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  ASSERT_TRUE(place("show-1", 4).ok());
+  auto again = register_resource(capacity_spec("show-1", 10, 100));
+  ASSERT_TRUE(again.ok()) << again.describe();
+  EXPECT_FALSE(again.value->created);
+  EXPECT_EQ(again.value->view.available, 6);  // the live view, not a fresh one
+
+  auto different = register_resource(capacity_spec("show-1", 20, 100));
+  ASSERT_FALSE(different.ok());
+  EXPECT_EQ(different.error.kind, ErrorKind::conflict);
+
+  auto invalid = register_resource(capacity_spec("show-2", 0, 100));
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error.kind, ErrorKind::invalid_input);
+}
+
+TEST_F(OrderSaga, OrderOnUnknownResourceIsNotFound) {
+  auto o = place("nowhere", 1);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error.kind, ErrorKind::not_found);
+}
+
+TEST_F(OrderSaga, OrderBeyondCapacityIsUnavailableAndTakesNothing) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 5, 100)).ok());
+  ASSERT_TRUE(place("show-1", 4).ok());
+  auto o = place("show-1", 2);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error.kind, ErrorKind::unavailable) << o.describe();
+  auto v = view("show-1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.value->available, 1);
+  EXPECT_EQ(v.value->held, 0);
+  // A refused hold leaves no record and no order actor behind.
+  auto orders = scan(actors::records::order_prefix);
+  ASSERT_TRUE(orders.ok());
+  EXPECT_EQ(orders.value->size(), 1u);
+  EXPECT_TRUE(eventually([&] { return directory->order_count() == 1; }))
+    << directory->order_count() << " order actors registered";
+}
+
+// ---------------------------------------------------------------------------
+// Compensation: declined payment
+// ---------------------------------------------------------------------------
+
+TEST_F(OrderSaga, DeclinedPaymentReleasesHoldAndConfirmsNothing) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 2500)).ok());
+  gateway->failure_rate = 1.0;
+
+  auto o = place("show-1", 3);
+  ASSERT_FALSE(o.ok()) << "a declined payment must not confirm";
+  EXPECT_EQ(o.error.kind, ErrorKind::payment_declined) << o.describe();
+  ASSERT_FALSE(o.error.subject.empty()) << "the error names the order";
+  const auto oid = o.error.subject;
+
+  auto v = view("show-1");
+  ASSERT_TRUE(v.ok()) << v.describe();
+  EXPECT_EQ(v.value->available, 10);
+  EXPECT_EQ(v.value->held, 0);
+
+  auto got = order(oid);
+  ASSERT_TRUE(got.ok()) << got.describe();
+  EXPECT_EQ(got.value->phase, OrderPhase::rejected);
+  EXPECT_EQ(got.value->payment.status, PaymentStatus::declined);
+  EXPECT_FALSE(got.value->reason.empty());
+
+  auto allocs = scan(actors::records::alloc_prefix("show-1"));
+  ASSERT_TRUE(allocs.ok()) << allocs.describe();
+  EXPECT_TRUE(allocs.value->empty());
+  // The rejection itself is durable (a client can look the order up).
+  auto rec = ask<actors::StoreValue>(store, actors::StoreGet{actors::records::order_key(oid)});
+  ASSERT_TRUE(rec.ok());
+  ASSERT_TRUE(rec.value->found);
+  auto decoded = actors::records::decode_order(rec.value->value);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->phase, OrderPhase::rejected);
+
+  // The gateway recovers: the capacity is all there.
+  gateway->failure_rate = 0.0;
+  auto ok = place("show-1", 10);
+  ASSERT_TRUE(ok.ok()) << ok.describe();
+}
+
+// ---------------------------------------------------------------------------
+// Compensation: payment does not answer in time
+// ---------------------------------------------------------------------------
+
+class SlowPaymentSaga : public ActorFixture {
+ protected:
+  SlowPaymentSaga() {
+    timeouts.payment = 50ms;
+    gateway->latency_min_ms = 300;
+    gateway->latency_max_ms = 300;
+  }
+};
+
+TEST_F(SlowPaymentSaga, TimeoutVoidsPaymentReleasesHoldAndRejects) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 2500)).ok());
+
+  auto o = place("show-1", 2);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error.kind, ErrorKind::payment_unavailable) << o.describe();
+  ASSERT_FALSE(o.error.subject.empty());
+
+  auto v = view("show-1");
+  ASSERT_TRUE(v.ok()) << v.describe();
+  EXPECT_EQ(v.value->available, 10);
+  EXPECT_EQ(v.value->held, 0);
+
+  auto got = order(o.error.subject);
+  ASSERT_TRUE(got.ok()) << got.describe();
+  EXPECT_EQ(got.value->phase, OrderPhase::rejected);
+  EXPECT_EQ(got.value->payment.status, PaymentStatus::voided);
+
+  auto allocs = scan(actors::records::alloc_prefix("show-1"));
+  ASSERT_TRUE(allocs.ok());
+  EXPECT_TRUE(allocs.value->empty());
+
+  // The late gateway answer (after 300 ms) changes nothing.
+  std::this_thread::sleep_for(350ms);
+  got = order(o.error.subject);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.value->phase, OrderPhase::rejected);
+  EXPECT_EQ(got.value->payment.status, PaymentStatus::voided);
+  v = view("show-1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.value->available, 10);
+}
+
+// ---------------------------------------------------------------------------
+// Cancellation
+// ---------------------------------------------------------------------------
+
+class OrderCancellation : public ActorFixture {};
+
+TEST_F(OrderCancellation, CancelRefundsAndGivesCapacityBack) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 500)).ok());
+  auto o = place("show-1", 4);
+  ASSERT_TRUE(o.ok()) << o.describe();
+  ASSERT_EQ(view("show-1").value->available, 6);
+
+  auto c = ask<domain::Order>(directory->order(o.value->id), actors::cancel_atom::value);
+  ASSERT_TRUE(c.ok()) << c.describe();
+  EXPECT_EQ(c.value->phase, OrderPhase::cancelled);
+  EXPECT_EQ(c.value->payment.status, PaymentStatus::refunded);
+  EXPECT_EQ(c.value->amount, 2000);
+
+  auto v = view("show-1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.value->available, 10);
+  EXPECT_EQ(v.value->held, 0);
+
+  auto got = order(o.value->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.value->phase, OrderPhase::cancelled);
+  auto allocs = scan(actors::records::alloc_prefix("show-1"));
+  ASSERT_TRUE(allocs.ok());
+  EXPECT_TRUE(allocs.value->empty());
+}
+
+TEST_F(OrderCancellation, CancellingTwiceIsAConflict) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 500)).ok());
+  auto o = place("show-1", 4);
+  ASSERT_TRUE(o.ok()) << o.describe();
+  auto first = ask<domain::Order>(directory->order(o.value->id), actors::cancel_atom::value);
+  ASSERT_TRUE(first.ok()) << first.describe();
+  auto second = ask<domain::Order>(directory->order(o.value->id), actors::cancel_atom::value);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error.kind, ErrorKind::conflict) << second.describe();
+  // Capacity is given back once only.
+  EXPECT_EQ(view("show-1").value->available, 10);
+}
+
+TEST_F(OrderCancellation, RejectedOrderCannotBeCancelled) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 500)).ok());
+  gateway->failure_rate = 1.0;
+  auto o = place("show-1", 1);
+  ASSERT_FALSE(o.ok());
+  auto c = ask<domain::Order>(directory->order(o.error.subject), actors::cancel_atom::value);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error.kind, ErrorKind::conflict) << c.describe();
+  EXPECT_EQ(view("show-1").value->available, 10);
+}
+
+// ---------------------------------------------------------------------------
+// Calendar resources
+// ---------------------------------------------------------------------------
+
+class CalendarBooking : public ActorFixture {
+ protected:
+  void SetUp() override {
+    ActorFixture::SetUp();
+    auto reg = register_resource(calendar_spec("car-1", 1200));
+    ASSERT_TRUE(reg.ok()) << reg.describe();
+    ASSERT_TRUE(reg.value->created);
+    auto first = place_window("car-1", t0, t0 + 2 * hour);
+    ASSERT_TRUE(first.ok()) << first.describe();
+    first_order = *first.value;
+  }
+  domain::Order first_order;
+};
+
+TEST_F(CalendarBooking, WindowIsBilledPerStartedHour) {
+  EXPECT_EQ(first_order.phase, OrderPhase::confirmed);
+  EXPECT_EQ(first_order.amount, 2400);
+  auto v = view("car-1");
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v.value->bookings.size(), 1u);
+  EXPECT_EQ(v.value->bookings[0].order_id, first_order.id);
+  EXPECT_EQ(v.value->bookings[0].start, t0);
+  EXPECT_EQ(v.value->bookings[0].end, t0 + 2 * hour);
+  EXPECT_TRUE(v.value->bookings[0].confirmed);
+}
+
+TEST_F(CalendarBooking, OverlappingWindowIsRefused) {
+  for (auto [s, e] : {std::pair{t0 + hour, t0 + 3 * hour}, std::pair{t0 - hour, t0 + 1},
+                      std::pair{t0 + 1, t0 + hour}, std::pair{t0 - hour, t0 + 3 * hour}}) {
+    auto o = place_window("car-1", s, e);
+    ASSERT_FALSE(o.ok()) << "[" << s - t0 << ", " << e - t0 << ") overlaps";
+    EXPECT_EQ(o.error.kind, ErrorKind::unavailable) << o.describe();
+  }
+  auto v = view("car-1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.value->bookings.size(), 1u);
+}
+
+TEST_F(CalendarBooking, AdjacentWindowsAreAccepted) {
+  auto after = place_window("car-1", t0 + 2 * hour, t0 + 3 * hour);
+  ASSERT_TRUE(after.ok()) << after.describe();
+  EXPECT_EQ(after.value->phase, OrderPhase::confirmed);
+  auto before = place_window("car-1", t0 - hour, t0);
+  ASSERT_TRUE(before.ok()) << before.describe();
+  EXPECT_EQ(before.value->phase, OrderPhase::confirmed);
+  auto v = view("car-1");
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v.value->bookings.size(), 3u);
+  EXPECT_EQ(v.value->bookings[0].order_id, before.value->id);
+  EXPECT_EQ(v.value->bookings[2].order_id, after.value->id);
+}
+
+TEST_F(CalendarBooking, CancelledWindowCanBeBookedAgain) {
+  auto c = ask<domain::Order>(directory->order(first_order.id), actors::cancel_atom::value);
+  ASSERT_TRUE(c.ok()) << c.describe();
+  auto again = place_window("car-1", t0 + hour, t0 + 3 * hour);
+  ASSERT_TRUE(again.ok()) << again.describe();
+}
+
+}  // namespace
+}  // namespace troupe::testing

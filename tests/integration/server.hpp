@@ -1,0 +1,610 @@
+#pragma once
+/// Support for the integration tests: start the REAL `troupe` binary as a
+/// child process on a free port with a temporary data dir, and talk HTTP to it.
+///
+///   TroupeServer s({"--payment-failure-rate", "0"});
+///   ASSERT_EQ(s.start(), "");            // "" = ready, else why not
+///   auto http = s.http();                // one client per thread
+///   Reply r = http.post("/v1/orders", json{...});
+///   EXPECT_EQ(s.stop(), 0);              // SIGTERM + wait, exit code
+///
+/// Every TroupeServer kills (SIGKILL) and reaps its child and removes its temp
+/// dir in the destructor, so a failing ASSERT never leaks a process. The child
+/// also gets PR_SET_PDEATHSIG(SIGKILL): if the test process itself dies (ctest
+/// timeout, crash), the server goes with it. Create servers on the test's main
+/// thread (PDEATHSIG follows the thread that forked).
+///
+/// Set TROUPE_IT_KEEP=1 to keep temp dirs (data + logs) for inspection.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#ifndef TROUPE_BINARY
+#error "TROUPE_BINARY must be defined to the path of the troupe executable"
+#endif
+
+namespace troupe_it {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// The Debian cpp-httplib is built with CPPHTTPLIB_SEND_FLAGS=0: a write to a
+// socket the server already closed would raise SIGPIPE and kill the test.
+inline const bool sigpipe_ignored = [] {
+  ::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+// ---------------------------------------------------------------------------
+// Ports and temp dirs
+
+/// A port that was free a moment ago: bind 127.0.0.1:0, read it, close.
+inline int pick_free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  int port = -1;
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+/// Holds a plain listening socket on 127.0.0.1:port (no SO_REUSEPORT), to make
+/// a port busy. Closed in the destructor.
+class PortHolder {
+ public:
+  PortHolder() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::listen(fd_, 16) == 0 && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port_ = ntohs(a.sin_port);
+  }
+  ~PortHolder() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  PortHolder(const PortHolder&) = delete;
+  PortHolder& operator=(const PortHolder&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = -1;
+};
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline std::string tail(const std::string& s, size_t n) {
+  return s.size() <= n ? s : "…" + s.substr(s.size() - n);
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+inline std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+/// One HTTP exchange, flattened so tests never dereference a null result.
+struct Reply {
+  int status = 0;               ///< 0: no response (transport error)
+  std::string transport_error;  ///< httplib's error when status == 0
+  std::string method, path;     ///< what was asked, for messages
+  std::string body;
+  httplib::Headers headers;  ///< case-insensitive keys
+
+  bool has_header(const std::string& k) const { return headers.find(k) != headers.end(); }
+  std::string header(const std::string& k) const {
+    auto it = headers.find(k);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  /// Parsed body, or a `discarded` json when it is not JSON.
+  json body_json() const { return json::parse(body, nullptr, false); }
+  /// For assertion messages.
+  std::string describe() const {
+    std::ostringstream o;
+    o << method << " " << path << " -> ";
+    if (status == 0)
+      o << "no response (" << transport_error << ")";
+    else
+      o << status << " [" << header("Content-Type") << "] " << tail(body, 600);
+    return o.str();
+  }
+};
+
+inline Reply to_reply(httplib::Result&& r, std::string method, std::string path) {
+  Reply out;
+  out.method = std::move(method);
+  out.path = std::move(path);
+  if (!r) {
+    out.transport_error = httplib::to_string(r.error());
+    return out;
+  }
+  out.status = r->status;
+  out.body = r->body;
+  out.headers = r->headers;
+  return out;
+}
+
+/// A client for one server. Not thread-safe: give each thread its own.
+class Http {
+ public:
+  Http(int port, int read_timeout_s = 20, int connect_timeout_s = 10)
+      : cli_(std::make_unique<httplib::Client>("127.0.0.1", port)) {
+    cli_->set_connection_timeout(connect_timeout_s, 0);
+    cli_->set_read_timeout(read_timeout_s, 0);
+    cli_->set_write_timeout(10, 0);
+    cli_->set_keep_alive(false);
+  }
+
+  Reply get(const std::string& path, const httplib::Headers& h = {}) {
+    return to_reply(cli_->Get(path, h), "GET", path);
+  }
+  Reply post(const std::string& path, const json& body, const httplib::Headers& h = {}) {
+    return post_raw(path, body.dump(), "application/json", h);
+  }
+  Reply post_raw(const std::string& path, const std::string& body,
+                 const std::string& content_type = "application/json",
+                 const httplib::Headers& h = {}) {
+    return to_reply(cli_->Post(path, h, body, content_type), "POST", path);
+  }
+  /// Any method, any body ("" = no body).
+  Reply send(const std::string& method, const std::string& path, const std::string& body = "",
+             const std::string& content_type = "application/json") {
+    httplib::Request req;
+    req.method = method;
+    req.path = path;
+    if (!body.empty()) {
+      req.body = body;
+      req.headers.emplace("Content-Type", content_type);
+    }
+    return to_reply(cli_->send(req), method, path);
+  }
+
+ private:
+  std::unique_ptr<httplib::Client> cli_;
+};
+
+/// Sends `head` (request line + headers, ending in a blank line), then after a
+/// short pause `body`, while reading whatever the server answers; stops writing
+/// as soon as a response starts arriving or the server closes. For requests a
+/// server is expected to refuse before reading them whole (413), which an
+/// ordinary client may report only as a broken pipe.
+inline Reply raw_exchange(int port, const std::string& head, const std::string& body,
+                          std::chrono::milliseconds timeout = 10s) {
+  Reply out;
+  out.method = "RAW";
+  out.path = head.substr(0, head.find("\r\n"));
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    out.transport_error = std::string("connect: ") + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return out;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::string request = head;
+  const auto head_sent_at = Clock::now();
+  size_t sent = 0;
+  bool body_appended = false, write_closed = false, peer_closed = false;
+  std::string in;
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline && !peer_closed) {
+    if (!body_appended && Clock::now() - head_sent_at > 300ms) {
+      request += body;
+      body_appended = true;
+    }
+    pollfd p{fd, static_cast<short>(POLLIN | (!write_closed && sent < request.size() ? POLLOUT : 0)),
+             0};
+    ::poll(&p, 1, 20);
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      char buf[65536];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        in.append(buf, static_cast<size_t>(n));
+        write_closed = true;  // an answer has started: stop sending
+      } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+        peer_closed = true;
+      }
+    }
+    if (!write_closed && (p.revents & POLLOUT) && sent < request.size()) {
+      ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n > 0)
+        sent += static_cast<size_t>(n);
+      else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        write_closed = true;
+    }
+    // A complete response (headers + Content-Length bytes) ends the exchange.
+    auto he = in.find("\r\n\r\n");
+    if (he != std::string::npos) {
+      std::string lower = in.substr(0, he);
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      auto cl = lower.find("content-length:");
+      if (cl != std::string::npos &&
+          in.size() >= he + 4 + std::strtoull(lower.c_str() + cl + 15, nullptr, 10))
+        break;
+    }
+  }
+  ::close(fd);
+  auto he = in.find("\r\n\r\n");
+  if (in.rfind("HTTP/1.", 0) != 0 || he == std::string::npos) {
+    out.transport_error = "no complete response; got " + std::to_string(in.size()) + " bytes, sent " +
+                          std::to_string(sent) + " of " + std::to_string(head.size() + body.size());
+    return out;
+  }
+  out.status = std::atoi(in.c_str() + 9);
+  std::istringstream hs(in.substr(0, he));
+  std::string line;
+  std::getline(hs, line);  // status line
+  while (std::getline(hs, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto c = line.find(':');
+    if (c == std::string::npos) continue;
+    auto v = line.substr(c + 1);
+    v.erase(0, v.find_first_not_of(' '));
+    out.headers.emplace(line.substr(0, c), v);
+  }
+  out.body = in.substr(he + 4);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// The server process
+
+class TroupeServer {
+ public:
+  /// `args` are appended after `serve --port P --data-dir D --bind 127.0.0.1`.
+  /// `port` 0 picks a free one.
+  explicit TroupeServer(std::vector<std::string> args = {}, int port = 0)
+      : args_(std::move(args)), port_(port > 0 ? port : pick_free_port()) {
+    std::string tmpl =
+        (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) +
+        "/troupe-it-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
+      return;
+    }
+    root_ = buf.data();
+    data_dir_ = root_ + "/data";
+    std::filesystem::create_directory(data_dir_);
+  }
+
+  ~TroupeServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+      pid_ = -1;
+    }
+    if (::testing::Test::HasFailure() && runs_ > 0) {
+      std::fprintf(stderr, "---- troupe server log (port %d, run %d) ----\n%s\n----\n", port_,
+                   runs_, tail(log(), 4000).c_str());
+    }
+    if (!root_.empty() && !std::getenv("TROUPE_IT_KEEP")) {
+      std::error_code ec;
+      std::filesystem::remove_all(root_, ec);
+    }
+  }
+
+  TroupeServer(const TroupeServer&) = delete;
+  TroupeServer& operator=(const TroupeServer&) = delete;
+
+  /// Spawns the binary and waits until /health/ready is 200. Returns "" on
+  /// success, else why not (with the server's output).
+  std::string start(std::chrono::milliseconds ready_timeout = 15s) {
+    std::string why = spawn();
+    if (!why.empty()) return why;
+    return wait_ready(ready_timeout);
+  }
+
+  /// Forks and execs the binary without waiting for it. "" on success.
+  std::string spawn() {
+    if (pid_ > 0) return "already running";
+    if (root_.empty()) return "no temp dir";
+    if (port_ <= 0) return "no free port";
+    ++runs_;
+    stdout_path_ = root_ + "/stdout-" + std::to_string(runs_) + ".log";
+    stderr_path_ = root_ + "/stderr-" + std::to_string(runs_) + ".log";
+
+    std::vector<std::string> argv_s = {TROUPE_BINARY, "serve",     "--port",
+                                       std::to_string(port_), "--data-dir", data_dir_,
+                                       "--bind",      "127.0.0.1"};
+    argv_s.insert(argv_s.end(), args_.begin(), args_.end());
+    std::vector<char*> argv;
+    for (auto& s : argv_s) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    command_line_.clear();
+    for (auto& s : argv_s) command_line_ += (command_line_.empty() ? "" : " ") + s;
+
+    int out_fd = ::open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int err_fd = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out_fd < 0 || err_fd < 0 || null_fd < 0) return "cannot open log files";
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      // Child: async-signal-safe calls only.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      ::setpgid(0, 0);  // a terminal's Ctrl-C goes to the test, not straight to us
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      ::sigaction(SIGPIPE, &dfl, nullptr);
+      ::dup2(null_fd, 0);
+      ::dup2(out_fd, 1);
+      ::dup2(err_fd, 2);
+      ::syscall(SYS_close_range, 3u, ~0u, 0u);  // drop the test's sockets
+      ::execv(argv[0], argv.data());
+      const char msg[] = "troupe integration test: execv failed\n";
+      (void)!::write(2, msg, sizeof msg - 1);
+      ::_exit(127);
+    }
+    ::close(out_fd);
+    ::close(err_fd);
+    ::close(null_fd);
+    if (pid < 0) return std::string("fork: ") + std::strerror(errno);
+    pid_ = pid;
+    return "";
+  }
+
+  /// Polls GET /health/ready until 200. "" on success, else why not.
+  std::string wait_ready(std::chrono::milliseconds timeout = 15s) {
+    const auto deadline = Clock::now() + timeout;
+    int last = 0;
+    while (Clock::now() < deadline) {
+      if (auto code = try_reap())
+        return "server exited with " + std::to_string(*code) + " before it was ready: " +
+               command_line_ + "\n" + tail(log(), 3000);
+      httplib::Client c("127.0.0.1", port_);
+      c.set_connection_timeout(0, 200'000);
+      c.set_read_timeout(1, 0);
+      auto r = c.Get("/health/ready");
+      if (r) {
+        last = r->status;
+        if (r->status == 200) return "";
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return "not ready after " + std::to_string(timeout.count()) +
+           " ms (last /health/ready status " + std::to_string(last) + "): " + command_line_ + "\n" +
+           tail(log(), 3000);
+  }
+
+  /// Waits for the child to exit. Exit code, 128+signal if killed by a signal,
+  /// or nullopt on timeout (the child is left running).
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    do {
+      if (auto code = try_reap()) return code;
+      std::this_thread::sleep_for(10ms);
+    } while (Clock::now() < deadline);
+    return try_reap();
+  }
+
+  /// Sends `sig` and waits for exit; SIGKILL after `grace`. Returns the exit
+  /// code (128+signal when killed by a signal; 128+9 if we had to SIGKILL),
+  /// -1 when no child was running.
+  int signal_and_wait(int sig, std::chrono::milliseconds grace = 10s) {
+    if (pid_ <= 0) return last_exit_.value_or(-1);
+    ::kill(pid_, sig);
+    if (auto code = wait_exit(grace)) return *code;
+    ADD_FAILURE() << "server did not exit within " << grace.count() << " ms of signal " << sig
+                  << "; killing it";
+    kill9();
+    return last_exit_.value_or(-1);
+  }
+
+  /// Graceful stop: SIGTERM, wait (SIGKILL after 10 s). Exit code.
+  int stop(std::chrono::milliseconds grace = 10s) { return signal_and_wait(SIGTERM, grace); }
+
+  /// kill -9 and reap.
+  void kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    last_exit_ = decode(st);
+    pid_ = -1;
+  }
+
+  /// Starts again on the same data dir (stopping gracefully first if still
+  /// running). A fresh port by default: the old one may linger in TIME_WAIT.
+  std::string restart(bool new_port = true, std::chrono::milliseconds ready_timeout = 15s) {
+    if (pid_ > 0) stop();
+    if (new_port) port_ = pick_free_port();
+    return start(ready_timeout);
+  }
+
+  bool running() { return pid_ > 0 && !try_reap(); }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& command_line() const { return command_line_; }
+  std::optional<int> last_exit() const { return last_exit_; }
+
+  /// A new client (one per thread).
+  Http http(int read_timeout_s = 20, int connect_timeout_s = 10) const {
+    return Http(port_, read_timeout_s, connect_timeout_s);
+  }
+
+  /// Output of the current/last run.
+  std::string stderr_text() const { return read_file(stderr_path_); }
+  std::string stdout_text() const { return read_file(stdout_path_); }
+  std::string log() const {
+    return "[cmd] " + command_line_ + "\n[stdout]\n" + stdout_text() + "\n[stderr]\n" +
+           stderr_text();
+  }
+
+ private:
+  static int decode(int st) {
+    if (WIFEXITED(st)) return WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+    return -1;
+  }
+  std::optional<int> try_reap() {
+    if (pid_ <= 0) return last_exit_;
+    int st = 0;
+    pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      last_exit_ = decode(st);
+      pid_ = -1;
+      return last_exit_;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::string> args_;
+  int port_ = -1;
+  std::string root_, data_dir_, stdout_path_, stderr_path_, command_line_;
+  pid_t pid_ = -1;
+  int runs_ = 0;
+  std::optional<int> last_exit_;
+};
+
+// ---------------------------------------------------------------------------
+// Contract helpers
+
+/// Fast, deterministic payments for the flow tests (the contract's flags).
+inline std::vector<std::string> fast_payments() {
+  return {"--payment-latency-ms", "1,5", "--payment-failure-rate", "0"};
+}
+
+inline json musical(const std::string& id, long long capacity = 100, long long price = 50000) {
+  return {{"id", id},         {"type", "musical"},   {"name", "HOT"},
+          {"mode", "capacity"}, {"capacity", capacity}, {"price", price}};
+}
+
+inline json room(const std::string& id, long long price = 12000) {
+  return {{"id", id}, {"type", "room"}, {"name", "Sea view"}, {"mode", "calendar"}, {"price", price}};
+}
+
+inline json seat_order(const std::string& resource, long long quantity,
+                       const std::string& customer = "c-42") {
+  return {{"resourceId", resource}, {"customerId", customer}, {"quantity", quantity}};
+}
+
+inline json window_order(const std::string& resource, const std::string& start,
+                         const std::string& end, const std::string& customer = "c-42") {
+  return {{"resourceId", resource}, {"customerId", customer}, {"start", start}, {"end", end}};
+}
+
+/// The response is an RFC 9457 problem with the given status.
+inline ::testing::AssertionResult IsProblem(const Reply& r, int status) {
+  if (r.status != status)
+    return ::testing::AssertionFailure() << "expected HTTP " << status << ", got " << r.describe();
+  auto ct = r.header("Content-Type");
+  if (ct.rfind("application/problem+json", 0) != 0)
+    return ::testing::AssertionFailure()
+           << "Content-Type is '" << ct << "', expected application/problem+json; "
+           << r.describe();
+  auto j = r.body_json();
+  if (!j.is_object())
+    return ::testing::AssertionFailure() << "problem body is not a JSON object; " << r.describe();
+  for (const char* k : {"type", "title", "detail"})
+    if (!j.contains(k) || !j[k].is_string() || j[k].get<std::string>().empty())
+      return ::testing::AssertionFailure()
+             << "problem field '" << k << "' missing or not a non-empty string; "
+             << r.describe();
+  if (!j.contains("status") || !j["status"].is_number_integer() || j["status"].get<int>() != status)
+    return ::testing::AssertionFailure()
+           << "problem field 'status' must be the integer " << status << "; " << r.describe();
+  return ::testing::AssertionSuccess();
+}
+
+/// GET /v1/resources/{id} as JSON (discarded json when not 200).
+inline json get_resource(Http& http, const std::string& id) {
+  auto r = http.get("/v1/resources/" + id);
+  if (r.status != 200) return json(json::value_t::discarded);
+  return r.body_json();
+}
+
+/// `available` of a capacity resource, or -1 (with a test failure) when it
+/// cannot be read.
+inline long long available(Http& http, const std::string& id) {
+  auto r = http.get("/v1/resources/" + id);
+  auto j = r.body_json();
+  if (r.status != 200 || !j.is_object() || !j.contains("available") ||
+      !j["available"].is_number_integer()) {
+    ADD_FAILURE() << "cannot read available of " << id << ": " << r.describe();
+    return -1;
+  }
+  return j["available"].get<long long>();
+}
+
+/// Registers and checks 201 (or 200 when it already existed identically).
+inline ::testing::AssertionResult Register(Http& http, const json& spec) {
+  auto r = http.post("/v1/resources", spec);
+  if (r.status == 201 || r.status == 200) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "register " << spec.dump() << ": " << r.describe();
+}
+
+inline std::string str(const json& j, const char* k) {
+  return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
+}
+
+}  // namespace troupe_it
