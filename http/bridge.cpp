@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <regex>
 
 #include <caf/all.hpp>
 #include <httplib.h>
@@ -135,8 +136,18 @@ struct Bridge::Impl {
       });
     // Until state is restored (and while draining) the API is not served.
     svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (ready.load() || req.path.rfind("/v1/", 0) != 0)
+      if (ready.load() || req.path.rfind("/v1/", 0) != 0) {
+        // `curl -X POST …/cancel` sends no Content-Length, which httplib
+        // refuses as a bad request before routing. Cancel needs no body.
+        static const std::regex cancel_path(R"(^/v1/orders/([^/]+)/cancel$)");
+        std::smatch m;
+        if (ready.load() && req.method == "POST" && !req.has_header("Content-Length") &&
+            !req.has_header("Transfer-Encoding") && std::regex_match(req.path, m, cancel_path)) {
+          cancel_order(m[1], res);
+          return httplib::Server::HandlerResponse::Handled;
+        }
         return httplib::Server::HandlerResponse::Unhandled;
+      }
       res.status = 503;
       res.set_header("Retry-After", "1");
       res.set_content(problem_body(problem_for_status(503), "troupe is starting or draining"),
@@ -217,15 +228,8 @@ struct Bridge::Impl {
     });
     allow_only(R"(/v1/orders/([^/]+))", "GET");
 
-    svr.Post(R"(/v1/orders/([^/]+)/cancel)", [this](Req req, Res res) {
-      const std::string id = req.matches[1];
-      if (!check_path_id(id, "order", res)) return;
-      auto actor = find_order(id, res);
-      if (res.status == 404) return;
-      auto o = ask<domain::Order>(actor, opt.request_timeout, actors::cancel_atom::value);
-      if (!o) return send_problem(res, o.error());
-      send_json(res, 200, domain::to_json(*o));
-    });
+    svr.Post(R"(/v1/orders/([^/]+)/cancel)",
+             [this](Req req, Res res) { cancel_order(req.matches[1], res); });
     allow_only(R"(/v1/orders/([^/]+)/cancel)", "POST");
 
     svr.Get(R"(/v1/payments/([^/]+))", [this](Req req, Res res) {
@@ -242,6 +246,15 @@ struct Bridge::Impl {
       send_json(res, 200, domain::to_json(o->payment));
     });
     allow_only(R"(/v1/payments/([^/]+))", "GET");
+  }
+
+  void cancel_order(const std::string& id, httplib::Response& res) {
+    if (!check_path_id(id, "order", res)) return;
+    auto actor = find_order(id, res);
+    if (res.status == 404) return;
+    auto o = ask<domain::Order>(actor, opt.request_timeout, actors::cancel_atom::value);
+    if (!o) return send_problem(res, o.error());
+    send_json(res, 200, domain::to_json(*o));
   }
 
   /// The order's actor, or a 404 written to `res`.
