@@ -227,8 +227,27 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
           },
           [=](caf::error& err) {
             auto e = from_caf(err);
-            if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::retry;
-            answer_error(self, e);
+            if (e.kind != ErrorKind::retry && e.kind != ErrorKind::timeout)
+              return answer_error(self, e);
+            // Outcome unknown (the resource restarted or was slow): the store
+            // decides. The read is queued behind any write already sent.
+            e.kind = ErrorKind::retry;
+            const auto key = records::order_key(self->state.order.id);
+            self->request(self->state.ctx->store, self->state.ctx->timeouts.store_write, StoreGet{key})
+              .then(
+                [=](StoreValue& v) {
+                  if (v.found) {
+                    auto o = records::decode_order(v.value);
+                    if (o && o->phase == OrderPhase::cancelled) {
+                      self->state.order = *o;
+                      anon_send(self->state.ctx->payments,
+                                RefundRequest{o->payment.id, o->amount, false});
+                      return answer(self, *o);
+                    }
+                  }
+                  answer_error(self, e);
+                },
+                [=](caf::error&) { answer_error(self, e); });
           });
       return s.owed;
     },

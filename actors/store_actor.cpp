@@ -16,6 +16,15 @@ struct StoreState {
   std::vector<caf::response_promise> waiting;
   bool flush_scheduled = false;
   static inline const char* name = "store";
+
+  /// Runs when the actor exits, however it exits. (Not an attach_functor:
+  /// CAF destroys the state in on_exit, before attached functors run.)
+  ~StoreState() {
+    // Whatever is still pending never became durable: tell the writers.
+    for (auto& rp : waiting)
+      rp.deliver(to_caf(domain::ErrorKind::store_unavailable, "store is shutting down"));
+    if (store) store->close();
+  }
 };
 
 void commit_pending(caf::stateful_actor<StoreState>* self) {
@@ -39,15 +48,6 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
                           std::shared_ptr<persistence::Store> store, size_t max_batches) {
   self->state.store = std::move(store);
   self->state.max_batches = max_batches;
-  self->attach_functor([self](const caf::error&) {
-    // Whatever is still pending never became durable: tell the writers.
-    auto& st = self->state;
-    for (auto& rp : st.waiting)
-      rp.deliver(to_caf(domain::ErrorKind::store_unavailable, "store is shutting down"));
-    st.waiting.clear();
-    st.pending.clear();
-    if (st.store) st.store->close();
-  });
   return {
     [=](StoreWrite& w) -> caf::result<ok_atom> {
       auto& st = self->state;

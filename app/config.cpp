@@ -51,6 +51,13 @@ const std::vector<Option>& options() {
     {"bind", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)", str_opt(&Config::bind)},
     {"data-dir", "embedded store directory (default ./data)", str_opt(&Config::data_dir)},
     {"config", "config file with 'key = value' lines", str_opt(&Config::config_file)},
+    {"redis", "use Redis instead of the embedded store: redis://[:password@]host:port[/db]",
+     str_opt(&Config::redis_url)},
+    {"redis-password", "Redis password (prefer the environment variable)",
+     str_opt(&Config::redis_password)},
+    {"redis-prefix", "prefix of every Redis key (default troupe:)", str_opt(&Config::redis_prefix)},
+    {"redis-timeout-ms", "timeout of one Redis command (default 1000)",
+     int_opt(&Config::redis_timeout_ms, "redis-timeout-ms", 10, 600000)},
     {"http-threads", "HTTP handler threads = max concurrent keep-alive connections (default 256)",
      int_opt(&Config::http_threads, "http-threads", 4, 4096)},
     {"body-limit", "largest request body in bytes, larger gets 413 (default 1048576)",
@@ -119,6 +126,7 @@ const Option* find_option(const std::string& name) {
 }
 
 std::string env_name(const std::string& opt) {
+  if (opt == "redis") return "TROUPE_REDIS_URL";
   std::string e = "TROUPE_";
   for (char ch : opt) e.push_back(ch == '-' ? '_' : static_cast<char>(std::toupper(ch)));
   return e;

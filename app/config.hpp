@@ -31,6 +31,10 @@ struct Config {
   int actor_timeout_ms = 2000;
   int caf_threads = 0;          ///< 0: one per core
   std::string log_level = "info";
+  std::string redis_url;        ///< empty: embedded store
+  std::string redis_password;   ///< TROUPE_REDIS_PASSWORD; never logged
+  std::string redis_prefix = "troupe:";
+  int redis_timeout_ms = 1000;
 };
 
 /// Parses argv (without argv[0]) and the environment (`envp`, may be null).

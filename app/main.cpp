@@ -20,6 +20,7 @@
 #include "app/config.hpp"
 #include "http/bridge.hpp"
 #include "persistence/file_store.hpp"
+#include "persistence/redis_store.hpp"
 #include "supervision/supervisor.hpp"
 
 extern char** environ;
@@ -40,9 +41,25 @@ int serve(const app::Config& cfg) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  persistence::FileStoreOptions fso;
-  fso.dir = cfg.data_dir;
-  auto opened = persistence::open_file_store(fso);
+  domain::Result<std::unique_ptr<persistence::Store>> opened =
+    domain::make_error(domain::ErrorKind::internal, "no store");
+  if (cfg.redis_url.empty()) {
+    persistence::FileStoreOptions fso;
+    fso.dir = cfg.data_dir;
+    opened = persistence::open_file_store(fso);
+  } else {
+    auto url = persistence::parse_redis_url(cfg.redis_url);
+    if (!url) {
+      std::fprintf(stderr, "troupe: %s\n", url.error().detail.c_str());
+      return 2;
+    }
+    persistence::RedisStoreOptions rso;
+    rso.url = *url;
+    if (!cfg.redis_password.empty()) rso.url.password = cfg.redis_password;
+    rso.prefix = cfg.redis_prefix;
+    rso.timeout = std::chrono::milliseconds(cfg.redis_timeout_ms);
+    opened = persistence::open_redis_store(rso);
+  }
   if (!opened) {
     std::fprintf(stderr, "troupe: %s\n", opened.error().detail.c_str());
     return 1;

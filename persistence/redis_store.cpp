@@ -1,0 +1,289 @@
+#include "persistence/redis_store.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+
+namespace troupe::persistence {
+namespace {
+
+using domain::ErrorKind;
+using domain::make_error;
+
+domain::Error unavailable(std::string detail) {
+  return make_error(ErrorKind::store_unavailable, std::move(detail));
+}
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const {
+    if (r) freeReplyObject(r);
+  }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = static_cast<long>(ms.count() / 1000);
+  tv.tv_usec = static_cast<long>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+class RedisStore final : public Store {
+ public:
+  explicit RedisStore(RedisStoreOptions o) : opt_(std::move(o)) {}
+  ~RedisStore() override { close(); }
+
+  Status connect_now() {
+    std::lock_guard<std::mutex> l(mu_);
+    return ensure_connected(true);
+  }
+
+  std::string describe() const override {
+    return "redis://" + opt_.url.host + ":" + std::to_string(opt_.url.port) + "/" +
+           std::to_string(opt_.url.db) + " prefix " + opt_.prefix;
+  }
+
+  Status commit(const std::vector<Batch>& batches) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (auto st = ensure_connected(false); !st) return st;
+    std::vector<std::vector<std::string>> cmds;
+    cmds.push_back({"MULTI"});
+    std::set<std::string> new_hashes;
+    size_t nwrites = 0;
+    for (const auto& b : batches) {
+      for (const auto& w : b) {
+        auto [hash, field] = split(w.key);
+        if (w.erase) {
+          cmds.push_back({"HDEL", hash, field});
+        } else {
+          cmds.push_back({"HSET", hash, field, w.value});
+          if (!known_hashes_.count(hash) && new_hashes.insert(hash).second)
+            cmds.push_back({"SADD", opt_.prefix + "hashes", hash});
+        }
+        ++nwrites;
+      }
+    }
+    cmds.push_back({"EXEC"});
+    std::vector<Reply> replies;
+    if (auto st = pipeline(cmds, replies); !st) return st;
+    const auto& exec = replies.back();
+    if (!exec || exec->type != REDIS_REPLY_ARRAY)
+      return unavailable(std::string("EXEC failed") +
+                         (exec && exec->type == REDIS_REPLY_ERROR ? ": " + std::string(exec->str) : ""));
+    for (size_t i = 0; i < exec->elements; ++i)
+      if (exec->element[i]->type == REDIS_REPLY_ERROR)
+        return unavailable(std::string("write failed: ") + exec->element[i]->str);
+    known_hashes_.insert(new_hashes.begin(), new_hashes.end());
+    stats_.commits++;
+    stats_.batches += batches.size();
+    stats_.writes += nwrites;
+    return domain::ok_status();
+  }
+
+  Result<std::optional<std::string>> get(const std::string& key) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (auto st = ensure_connected(false); !st) return st.error();
+    auto [hash, field] = split(key);
+    std::vector<Reply> r;
+    if (auto st = pipeline({{"HGET", hash, field}}, r); !st) return st.error();
+    if (r[0]->type == REDIS_REPLY_NIL) return std::optional<std::string>{};
+    if (r[0]->type != REDIS_REPLY_STRING) return unavailable("unexpected reply to HGET");
+    return std::optional<std::string>{std::string(r[0]->str, r[0]->len)};
+  }
+
+  Result<std::vector<Record>> scan(const std::string& prefix) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (auto st = ensure_connected(false); !st) return st.error();
+    std::vector<Reply> r;
+    if (auto st = pipeline({{"SMEMBERS", opt_.prefix + "hashes"}}, r); !st) return st.error();
+    std::vector<std::string> hashes;
+    for (size_t i = 0; i < r[0]->elements; ++i) {
+      std::string h(r[0]->element[i]->str, r[0]->element[i]->len);
+      known_hashes_.insert(h);
+      // The hash `<prefix>a/b` holds keys `a/b/<field>`.
+      const std::string as_key = h.substr(opt_.prefix.size()) + "/";
+      if (as_key.compare(0, std::min(prefix.size(), as_key.size()), prefix, 0,
+                         std::min(prefix.size(), as_key.size())) == 0)
+        hashes.push_back(h);
+    }
+    std::vector<Record> out;
+    for (const auto& h : hashes) {
+      std::vector<Reply> hr;
+      if (auto st = pipeline({{"HGETALL", h}}, hr); !st) return st.error();
+      const std::string base = h.substr(opt_.prefix.size()) + "/";
+      for (size_t i = 0; i + 1 < hr[0]->elements; i += 2) {
+        std::string key = base + std::string(hr[0]->element[i]->str, hr[0]->element[i]->len);
+        if (key.compare(0, prefix.size(), prefix) != 0) continue;
+        out.push_back({std::move(key), std::string(hr[0]->element[i + 1]->str,
+                                                   hr[0]->element[i + 1]->len)});
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
+    return out;
+  }
+
+  StoreStats stats() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return stats_;
+  }
+
+  Status close() override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (ctx_) {
+      redisFree(ctx_);
+      ctx_ = nullptr;
+    }
+    closed_ = true;
+    return domain::ok_status();
+  }
+
+ private:
+  std::pair<std::string, std::string> split(const std::string& key) const {
+    auto slash = key.rfind('/');
+    if (slash == std::string::npos) return {opt_.prefix + "_", key};
+    return {opt_.prefix + key.substr(0, slash), key.substr(slash + 1)};
+  }
+
+  void drop_connection(const std::string& why) {
+    if (ctx_) {
+      redisFree(ctx_);
+      ctx_ = nullptr;
+    }
+    last_error_ = why;
+    next_attempt_ = std::chrono::steady_clock::now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(2000));
+  }
+
+  // Caller holds mu_.
+  Status ensure_connected(bool force) {
+    if (closed_) return unavailable("store is closed");
+    if (ctx_) return domain::ok_status();
+    if (!force && std::chrono::steady_clock::now() < next_attempt_)
+      return unavailable("redis unavailable: " + last_error_);
+    ctx_ = redisConnectWithTimeout(opt_.url.host.c_str(), opt_.url.port, to_timeval(opt_.timeout));
+    if (!ctx_ || ctx_->err) {
+      std::string why = ctx_ ? ctx_->errstr : "cannot allocate context";
+      drop_connection(why);
+      return unavailable("cannot connect to redis at " + opt_.url.host + ":" +
+                         std::to_string(opt_.url.port) + ": " + why);
+    }
+    redisSetTimeout(ctx_, to_timeval(opt_.timeout));
+    redisEnableKeepAlive(ctx_);
+    std::vector<std::vector<std::string>> setup;
+    if (!opt_.url.password.empty()) {
+      if (opt_.url.user.empty())
+        setup.push_back({"AUTH", opt_.url.password});
+      else
+        setup.push_back({"AUTH", opt_.url.user, opt_.url.password});
+    }
+    if (opt_.url.db != 0) setup.push_back({"SELECT", std::to_string(opt_.url.db)});
+    if (!setup.empty()) {
+      std::vector<Reply> r;
+      if (auto st = pipeline(setup, r); !st) return st;
+      for (const auto& x : r)
+        if (x->type == REDIS_REPLY_ERROR) {
+          std::string why = x->str;  // never contains the password
+          drop_connection(why);
+          return unavailable("redis refused the connection setup: " + why);
+        }
+    }
+    backoff_ = std::chrono::milliseconds(100);
+    return domain::ok_status();
+  }
+
+  // Sends all commands, then reads all replies (one round trip). Caller holds mu_.
+  Status pipeline(const std::vector<std::vector<std::string>>& cmds, std::vector<Reply>& out) {
+    for (const auto& c : cmds) {
+      std::vector<const char*> argv;
+      std::vector<size_t> lens;
+      for (const auto& a : c) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+      }
+      if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+          REDIS_OK) {
+        std::string why = ctx_->errstr;
+        drop_connection(why);
+        return unavailable("redis: " + why);
+      }
+    }
+    out.clear();
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
+        std::string why = ctx_->err ? ctx_->errstr : "no reply";
+        drop_connection(why);
+        return unavailable("redis: " + why);
+      }
+      out.emplace_back(static_cast<redisReply*>(raw));
+    }
+    return domain::ok_status();
+  }
+
+  RedisStoreOptions opt_;
+  mutable std::mutex mu_;
+  redisContext* ctx_ = nullptr;
+  bool closed_ = false;
+  std::set<std::string> known_hashes_;
+  std::string last_error_;
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::milliseconds backoff_{100};
+  StoreStats stats_;
+};
+
+}  // namespace
+
+Result<RedisUrl> parse_redis_url(const std::string& url) {
+  const std::string scheme = "redis://";
+  if (url.compare(0, scheme.size(), scheme) != 0)
+    return make_error(ErrorKind::invalid_input, "redis URL must start with redis://");
+  std::string rest = url.substr(scheme.size());
+  RedisUrl u;
+  auto at = rest.rfind('@');
+  if (at != std::string::npos) {
+    std::string cred = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    auto colon = cred.find(':');
+    if (colon == std::string::npos) {
+      u.password = cred;
+    } else {
+      u.user = cred.substr(0, colon);
+      u.password = cred.substr(colon + 1);
+    }
+  }
+  auto slash = rest.find('/');
+  if (slash != std::string::npos) {
+    std::string db = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (!db.empty()) {
+      char* end = nullptr;
+      long v = std::strtol(db.c_str(), &end, 10);
+      if (*end != '\0' || v < 0 || v > 15)
+        return make_error(ErrorKind::invalid_input, "redis URL: db must be 0-15");
+      u.db = static_cast<int>(v);
+    }
+  }
+  auto colon = rest.rfind(':');
+  if (colon != std::string::npos) {
+    char* end = nullptr;
+    long p = std::strtol(rest.c_str() + colon + 1, &end, 10);
+    if (*end != '\0' || p < 1 || p > 65535)
+      return make_error(ErrorKind::invalid_input, "redis URL: port must be 1-65535");
+    u.port = static_cast<int>(p);
+    rest = rest.substr(0, colon);
+  }
+  if (rest.empty()) return make_error(ErrorKind::invalid_input, "redis URL: host is missing");
+  u.host = rest;
+  return u;
+}
+
+Result<std::unique_ptr<Store>> open_redis_store(const RedisStoreOptions& options) {
+  auto s = std::make_unique<RedisStore>(options);
+  if (auto st = s->connect_now(); !st) return st.error();
+  return std::unique_ptr<Store>(std::move(s));
+}
+
+}  // namespace troupe::persistence

@@ -1,0 +1,46 @@
+#pragma once
+/// The Redis adapter of the store port (hiredis).
+///
+/// Mapping: a port key `a/b/c` lives in the Redis hash `<prefix>a/b` under
+/// field `c` (the last path segment), so a prefix scan of `alloc/<id>/` is one
+/// HGETALL and a scan of `alloc/` walks the hashes listed in the set
+/// `<prefix>hashes`. Each `commit` is ONE round trip: MULTI, every HSET/HDEL
+/// of all batches, EXEC, pipelined — all batches of one group commit become
+/// visible atomically, and the call returns once Redis answered EXEC.
+/// (Durability across a Redis crash is Redis's: run it with AOF,
+/// `appendfsync always` for strict durability, `everysec` loses up to 1 s.)
+///
+/// Every command has a timeout (`redisSetTimeout`); after a failure the
+/// connection is re-established on the next call, at most once per backoff
+/// interval (100 ms doubling to 2 s), and until then calls fail fast with
+/// store_unavailable. The password is never logged.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "persistence/store.hpp"
+
+namespace troupe::persistence {
+
+struct RedisUrl {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string user;
+  std::string password;
+  int db = 0;
+};
+
+/// Parses `redis://[[user]:password@]host[:port][/db]`.
+Result<RedisUrl> parse_redis_url(const std::string& url);
+
+struct RedisStoreOptions {
+  RedisUrl url;
+  std::string prefix = "troupe:";
+  std::chrono::milliseconds timeout{1000};
+};
+
+/// Connects (failing if Redis cannot be reached now) and returns the store.
+Result<std::unique_ptr<Store>> open_redis_store(const RedisStoreOptions& options);
+
+}  // namespace troupe::persistence
