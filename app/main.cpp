@@ -97,13 +97,15 @@ int serve(const app::Config& cfg) {
   ho.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
   http::Bridge bridge(sys, ctx, supervisor, ho);
 
+  // Actors first (their last writes are already queued at the store actor,
+  // which commits everything queued before it closes), then the store.
   auto shutdown_actors = [&] {
+    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->payments, caf::exit_reason::user_shutdown);
     caf::scoped_actor self{sys};
     self->request(ctx->store, std::chrono::seconds(30), actors::close_atom::value)
       .receive([](actors::ok_atom) { spdlog::info("store flushed and closed"); },
                [](caf::error& e) { spdlog::error("store close: {}", caf::to_string(e)); });
-    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(ctx->payments, caf::exit_reason::user_shutdown);
   };
 
   if (auto st = bridge.bind(); !st) {

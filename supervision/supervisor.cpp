@@ -36,6 +36,13 @@ struct SupervisorState {
   std::string id_prefix;
   std::uint64_t next_order = 0;
   static inline const char* name = "supervisor";
+
+  /// Children are monitored, not linked: take them down with us, however we
+  /// exit. (Not an attach_functor: CAF destroys the state in on_exit, before
+  /// attached functors run, so such a functor would read a dead map.)
+  ~SupervisorState() {
+    for (const auto& kv : children) caf::anon_send_exit(kv.first, caf::exit_reason::user_shutdown);
+  }
 };
 
 using Supervisor = caf::stateful_actor<SupervisorState>;
@@ -141,13 +148,6 @@ caf::behavior supervisor(Supervisor* self, std::shared_ptr<const Context> ctx,
   s.ctx = std::move(ctx);
   s.policy = policy;
   s.id_prefix = "o-" + hex(static_cast<std::uint64_t>(domain::now_ms())) + "-";
-  // Children are monitored, not linked: take them down with us.
-  self->attach_functor([self](const caf::error&) {
-    for (const auto& kv : self->state.children)
-      if (auto a = caf::actor_cast<caf::actor>(kv.first))
-        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    self->state.children.clear();
-  });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
     auto it = s.children.find(dm.source);

@@ -51,6 +51,7 @@ TEST_F(StoreActor, ConcurrentWritesAreGroupCommitted) {
   ASSERT_TRUE(stats.ok()) << stats.describe();
   EXPECT_EQ(stats.value->writes, static_cast<std::uint64_t>(writers * per_writer));
   EXPECT_EQ(stats.value->batches, static_cast<std::uint64_t>(writers * per_writer));
+  RecordProperty("commits", static_cast<int>(stats.value->commits));
   EXPECT_GE(stats.value->commits, 1u);
   EXPECT_LT(stats.value->commits, stats.value->writes) << "no batching happened";
   EXPECT_EQ(stats.value->live_records, static_cast<std::uint64_t>(writers * per_writer));
@@ -87,7 +88,7 @@ TEST_F(StoreActor, StoppingAnswersEveryQueuedWrite) {
     pending.push_back(
       me->request(store, std::chrono::milliseconds(2000), write_of("x/" + std::to_string(i), "v")));
   caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
-  int ok = 0, refused = 0;
+  int ok = 0, refused = 0, unavailable = 0;
   std::vector<std::string> silent;
   for (auto& h : pending)
     h.receive([&](ok_atom) { ++ok; },
@@ -97,11 +98,15 @@ TEST_F(StoreActor, StoppingAnswersEveryQueuedWrite) {
                 // store, retry for requests bounced from its mailbox.
                 if (k == ErrorKind::store_unavailable || k == ErrorKind::retry)
                   ++refused;
+                if (k == ErrorKind::store_unavailable) ++unavailable;
                 else
                   silent.push_back(caf::to_string(e));
               });
   EXPECT_TRUE(silent.empty()) << silent.size() << " writes got no answer, e.g. "
                               << silent.front();
+  RecordProperty("durable", ok);
+  RecordProperty("refused", refused);
+  RecordProperty("refused_while_pending", unavailable);
   EXPECT_EQ(ok + refused, n);
 }
 
