@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <caf/all.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
@@ -30,6 +31,8 @@ namespace {
 using namespace troupe;
 
 int serve(const app::Config& cfg) {
+  // Logs go to stderr, unbuffered: nothing is lost on kill -9.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("troupe"));
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 

@@ -79,6 +79,7 @@ struct Bridge::Impl {
   httplib::Server svr;
   std::atomic<bool> ready{false};
   int bound_port = 0;
+  int listen_fd = -1;  ///< the listening socket, seen through set_socket_options
   std::array<std::atomic<std::uint64_t>, 600> responses{};
 
   Impl(caf::actor_system& s, std::shared_ptr<const actors::Context> c, caf::actor sup,
@@ -108,9 +109,10 @@ struct Bridge::Impl {
     svr.set_payload_max_length(opt.body_limit);
     // httplib's default also sets SO_REUSEPORT, which would let two servers
     // share a port silently. SO_REUSEADDR alone still refuses a live listener.
-    svr.set_socket_options([](socket_t sock) {
+    svr.set_socket_options([this](socket_t sock) {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_fd = sock;
     });
     svr.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request&, httplib::Response& res) {
@@ -373,6 +375,10 @@ domain::Status Bridge::bind() {
                       "cannot listen on " + where + (err ? std::string(": ") + std::strerror(err) : ""));
   }
   impl_->bound_port = impl_->opt.port;
+  // Debian's compiled cpp-httplib listens with a backlog of 5: a burst of
+  // new connections overflows it and clients stall or are dropped. Calling
+  // listen() again on the bound socket raises the backlog.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
   return domain::ok_status();
 }
 

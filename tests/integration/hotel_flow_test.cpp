@@ -56,9 +56,9 @@ TEST(HotelFlow, BookOverlapAdjacentCancelRebook) {
 
   // Overlaps of every shape are refused and change nothing.
   struct Window {
-    const char *start, *end, *what;
+    std::string start, end, what;
   };
-  for (const Window& w : {Window{"2030-05-02T00:00:00Z", "2030-05-04T00:00:00Z", "tail overlap"},
+  for (const Window& w : std::vector<Window>{Window{"2030-05-02T00:00:00Z", "2030-05-04T00:00:00Z", "tail overlap"},
                           Window{"2030-04-30T12:00:00Z", "2030-05-01T15:00:00Z", "head overlap"},
                           Window{"2030-05-01T20:00:00Z", "2030-05-02T08:00:00Z", "inside"},
                           Window{"2030-04-01T00:00:00Z", "2030-06-01T00:00:00Z", "enclosing"},

@@ -15,6 +15,8 @@
 /// thread (PDEATHSIG follows the thread that forked).
 ///
 /// Set TROUPE_IT_KEEP=1 to keep temp dirs (data + logs) for inspection.
+/// The child runs under /usr/bin/stdbuf -oL -eL (line-buffered logs, so a
+/// killed server still leaves its log); TROUPE_IT_NO_STDBUF=1 turns that off.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -342,9 +344,10 @@ class TroupeServer {
       ::waitpid(pid_, &st, 0);
       pid_ = -1;
     }
-    if (::testing::Test::HasFailure() && runs_ > 0) {
-      std::fprintf(stderr, "---- troupe server log (port %d, run %d) ----\n%s\n----\n", port_,
-                   runs_, tail(log(), 4000).c_str());
+    if (::testing::Test::HasFailure()) {
+      for (int run = 1; run <= runs_; ++run)
+        std::fprintf(stderr, "---- troupe server log, run %d of %d ----\n%s\n----\n", run, runs_,
+                     tail(log(run), 3000).c_str());
     }
     if (!root_.empty() && !std::getenv("TROUPE_IT_KEEP")) {
       std::error_code ec;
@@ -369,18 +372,23 @@ class TroupeServer {
     if (root_.empty()) return "no temp dir";
     if (port_ <= 0) return "no free port";
     ++runs_;
-    stdout_path_ = root_ + "/stdout-" + std::to_string(runs_) + ".log";
-    stderr_path_ = root_ + "/stderr-" + std::to_string(runs_) + ".log";
+    stdout_path_ = out_path(runs_);
+    stderr_path_ = err_path(runs_);
 
     std::vector<std::string> argv_s = {TROUPE_BINARY, "serve",     "--port",
                                        std::to_string(port_), "--data-dir", data_dir_,
                                        "--bind",      "127.0.0.1"};
     argv_s.insert(argv_s.end(), args_.begin(), args_.end());
+    // The server's stdout is block-buffered when it is a file: without this a
+    // killed server leaves an empty log. stdbuf only changes stdio buffering.
+    if (::access("/usr/bin/stdbuf", X_OK) == 0 && !std::getenv("TROUPE_IT_NO_STDBUF"))
+      argv_s.insert(argv_s.begin(), {"/usr/bin/stdbuf", "-oL", "-eL"});
     std::vector<char*> argv;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
     command_line_.clear();
     for (auto& s : argv_s) command_line_ += (command_line_.empty() ? "" : " ") + s;
+    commands_.push_back(command_line_);
 
     int out_fd = ::open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int err_fd = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -499,12 +507,17 @@ class TroupeServer {
   /// Output of the current/last run.
   std::string stderr_text() const { return read_file(stderr_path_); }
   std::string stdout_text() const { return read_file(stdout_path_); }
-  std::string log() const {
-    return "[cmd] " + command_line_ + "\n[stdout]\n" + stdout_text() + "\n[stderr]\n" +
-           stderr_text();
+  /// Command line and output of run `run` (1-based; 0 = the latest).
+  std::string log(int run = 0) const {
+    if (run <= 0) run = runs_;
+    if (run <= 0 || run > static_cast<int>(commands_.size())) return "(never started)";
+    return "[cmd] " + commands_[run - 1] + "\n[stdout]\n" + read_file(out_path(run)) +
+           "\n[stderr]\n" + read_file(err_path(run));
   }
 
  private:
+  std::string out_path(int run) const { return root_ + "/stdout-" + std::to_string(run) + ".log"; }
+  std::string err_path(int run) const { return root_ + "/stderr-" + std::to_string(run) + ".log"; }
   static int decode(int st) {
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
@@ -525,6 +538,7 @@ class TroupeServer {
   std::vector<std::string> args_;
   int port_ = -1;
   std::string root_, data_dir_, stdout_path_, stderr_path_, command_line_;
+  std::vector<std::string> commands_;  // per run
   pid_t pid_ = -1;
   int runs_ = 0;
   std::optional<int> last_exit_;
