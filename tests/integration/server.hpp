@@ -15,8 +15,6 @@
 /// thread (PDEATHSIG follows the thread that forked).
 ///
 /// Set TROUPE_IT_KEEP=1 to keep temp dirs (data + logs) for inspection.
-/// The child runs under /usr/bin/stdbuf -oL -eL (line-buffered logs, so a
-/// killed server still leaves its log); TROUPE_IT_NO_STDBUF=1 turns that off.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -379,10 +377,8 @@ class TroupeServer {
                                        std::to_string(port_), "--data-dir", data_dir_,
                                        "--bind",      "127.0.0.1"};
     argv_s.insert(argv_s.end(), args_.begin(), args_.end());
-    // The server's stdout is block-buffered when it is a file: without this a
-    // killed server leaves an empty log. stdbuf only changes stdio buffering.
-    if (::access("/usr/bin/stdbuf", X_OK) == 0 && !std::getenv("TROUPE_IT_NO_STDBUF"))
-      argv_s.insert(argv_s.begin(), {"/usr/bin/stdbuf", "-oL", "-eL"});
+    // The binary runs as it is: troupe logs to unbuffered stderr, so even a
+    // killed server leaves its log.
     std::vector<char*> argv;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
