@@ -8,6 +8,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/directory.hpp"
+#include "actors/store_actor.hpp"
 
 namespace troupe::actors {
 
@@ -21,6 +22,7 @@ struct Context {
   std::shared_ptr<Directory> directory;
   caf::actor store;
   caf::actor payments;
+  std::shared_ptr<StoreHealth> store_health = std::make_shared<StoreHealth>();
   Timeouts timeouts;
 };
 

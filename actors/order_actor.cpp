@@ -1,5 +1,6 @@
 #include "actors/order_actor.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 #include <caf/all.hpp>
@@ -21,6 +22,9 @@ struct OrderState {
   bool busy = false;             ///< a saga step or a cancellation is running
   caf::response_promise owed;    ///< the answer the running step owes
   bool owes = false;
+  /// A durable write's outcome is unknown: the client got a 503 and the
+  /// store will tell (polled) whether the order was confirmed / cancelled.
+  bool in_doubt = false;
   static inline const char* name = "order";
 };
 
@@ -83,6 +87,56 @@ void compensate(OrderActor* self, domain::Error e) {
   reject(self, std::move(e));
 }
 
+/// The store failed while making this order's change durable. Answer fast
+/// (503, with the order id), then learn the outcome from the store.
+void enter_doubt(OrderActor* self, domain::Error e) {
+  auto& s = self->state;
+  e.kind = ErrorKind::store_unavailable;
+  e.subject = s.order.id;
+  if (s.owes) {
+    s.owes = false;
+    s.owed.deliver(to_caf(e));
+  }
+  s.busy = true;
+  if (!s.in_doubt) {
+    s.in_doubt = true;
+    self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
+  }
+}
+
+/// One attempt to settle an in-doubt order from its stored record.
+void resolve(OrderActor* self) {
+  auto& s = self->state;
+  if (!s.in_doubt) return;
+  self->request(s.ctx->store, s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
+    .then(
+      [=](StoreValue& v) {
+        auto& st = self->state;
+        st.in_doubt = false;
+        std::optional<domain::Order> stored;
+        if (v.found)
+          if (auto o = records::decode_order(v.value)) stored = *o;
+        const bool was_cancelling = st.order.phase == OrderPhase::confirmed;
+        if (stored && (stored->phase == OrderPhase::confirmed ||
+                       stored->phase == OrderPhase::cancelled)) {
+          if (stored->phase == OrderPhase::cancelled && st.order.phase != OrderPhase::cancelled)
+            anon_send(st.ctx->payments, RefundRequest{stored->payment.id, stored->amount, false});
+          st.order = *stored;
+          st.busy = false;
+          spdlog::info("order {}: in-doubt write resolved: {}", st.order.id, st.order.status());
+        } else if (was_cancelling) {
+          st.busy = false;  // the cancellation did not happen; still confirmed
+        } else {
+          spdlog::info("order {}: in-doubt confirmation did not happen; compensating", st.order.id);
+          compensate(self, domain::make_error(ErrorKind::store_unavailable,
+                                              "the booking could not be stored"));
+        }
+      },
+      [=](caf::error&) {
+        self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
+      });
+}
+
 void confirm(OrderActor* self) {
   auto& s = self->state;
   auto res = s.ctx->directory->resource_actor(s.order.resource_id);
@@ -99,6 +153,7 @@ void confirm(OrderActor* self) {
       },
       [=](caf::error& err) {
         auto e = from_caf(err);
+        if (e.kind == ErrorKind::store_unavailable) return enter_doubt(self, e);
         if (e.kind != ErrorKind::retry && e.kind != ErrorKind::timeout)
           return compensate(self, e);
         // The outcome is unknown (resource restarted or slow). Any write the
@@ -116,7 +171,7 @@ void confirm(OrderActor* self) {
               }
               compensate(self, e);
             },
-            [=](caf::error& err2) { compensate(self, from_caf(err2)); });
+            [=](caf::error& err2) { enter_doubt(self, from_caf(err2)); });
       });
 }
 
@@ -200,8 +255,12 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       return s.owed;
     },
     [=](get_atom) -> domain::Order { return self->state.order; },
+    [=](tick_atom) { resolve(self); },
     [=](cancel_atom) -> caf::result<domain::Order> {
       auto& s = self->state;
+      if (s.in_doubt)
+        return to_caf(ErrorKind::store_unavailable,
+                      "order " + s.order.id + " awaits the store; retry");
       if (s.busy)
         return to_caf(ErrorKind::conflict, "order " + s.order.id + " is being processed; retry");
       if (s.order.phase != OrderPhase::confirmed)
@@ -227,6 +286,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
           },
           [=](caf::error& err) {
             auto e = from_caf(err);
+            if (e.kind == ErrorKind::store_unavailable) return enter_doubt(self, e);
             if (e.kind != ErrorKind::retry && e.kind != ErrorKind::timeout)
               return answer_error(self, e);
             // Outcome unknown (the resource restarted or was slow): the store
@@ -247,7 +307,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
                   }
                   answer_error(self, e);
                 },
-                [=](caf::error&) { answer_error(self, e); });
+                [=](caf::error& err2) { enter_doubt(self, from_caf(err2)); });
           });
       return s.owed;
     },

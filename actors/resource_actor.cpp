@@ -24,6 +24,11 @@ struct ResourceState {
   std::map<caf::actor_addr, std::string> holders;
   /// Answers still owed (durable writes in flight), by order id.
   std::map<std::string, caf::response_promise> owed;
+  /// Writes whose outcome is unknown (the store failed or timed out), with
+  /// the order as it was to be stored. Their units stay taken until a store
+  /// read tells what happened — never resold on a guess.
+  std::map<std::string, domain::Order> in_doubt;
+  bool resolving = false;
   static inline const char* name = "resource";
 };
 
@@ -54,6 +59,62 @@ void release(ResourceState& st, const std::string& order_id) {
     st.capacity.release(order_id);
   else
     st.calendar.release(order_id);
+}
+
+void schedule_resolve(ResourceActor* self) {
+  if (self->state.resolving || self->state.in_doubt.empty()) return;
+  self->state.resolving = true;
+  self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
+}
+
+/// Asks the store (through the store actor, so after every queued write)
+/// what became of each in-doubt write, and settles the book accordingly.
+void resolve_in_doubt(ResourceActor* self) {
+  self->state.resolving = false;
+  for (const auto& kv : self->state.in_doubt) {
+    const std::string oid = kv.first;
+    self->request(self->state.ctx->store, self->state.ctx->timeouts.store_write,
+                  StoreGet{records::order_key(oid)})
+      .then(
+        [=](StoreValue& v) {
+          auto& s = self->state;
+          auto it = s.in_doubt.find(oid);
+          if (it == s.in_doubt.end()) return;
+          domain::OrderPhase stored = domain::OrderPhase::rejected;
+          if (v.found)
+            if (auto o = records::decode_order(v.value)) stored = o->phase;
+          if (stored == domain::OrderPhase::confirmed) {
+            if (holds(s, oid) && !is_confirmed(s, oid)) {
+              if (s.spec.mode == domain::Mode::capacity)
+                s.capacity.confirm(oid);
+              else
+                s.calendar.confirm(oid);
+            }
+          } else if (holds(s, oid)) {
+            release(s, oid);  // never confirmed, or cancelled
+          }
+          spdlog::info("resource {}: in-doubt order {} resolved as {}", s.spec.id, oid,
+                       v.found ? domain::to_string(stored) : "absent");
+          forget_holder(self, oid);
+          s.in_doubt.erase(it);
+        },
+        [=](caf::error&) { schedule_resolve(self); });
+  }
+}
+
+/// A durable write failed: answer the error, keep the units, find out later.
+void write_failed(ResourceActor* self, const domain::Order& attempted, caf::error& err) {
+  auto& s = self->state;
+  auto owed = s.owed.find(attempted.id);
+  if (owed == s.owed.end()) return;
+  auto e = from_caf(err);
+  if (e.kind == ErrorKind::timeout || e.kind == ErrorKind::retry)
+    e.kind = ErrorKind::store_unavailable;
+  e.subject = attempted.id;
+  owed->second.deliver(to_caf(e));
+  s.owed.erase(owed);
+  s.in_doubt[attempted.id] = attempted;
+  schedule_resolve(self);
 }
 
 ResourceView view_of(const ResourceState& st) {
@@ -99,7 +160,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
     self->state.holders.erase(it);
     // A confirmed booking is durable and stays; only a tentative hold goes.
     auto& s = self->state;
-    if (!is_confirmed(s, order_id) && !s.owed.count(order_id)) {
+    if (!is_confirmed(s, order_id) && !s.owed.count(order_id) && !s.in_doubt.count(order_id)) {
       release(s, order_id);
       spdlog::info("resource {}: released hold of stopped order {}", s.spec.id, order_id);
     }
@@ -137,6 +198,8 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       if (!holds(s, oid))
         return to_caf(ErrorKind::retry, "the hold of order " + oid + " was lost (resource restarted)");
       if (s.owed.count(oid)) return to_caf(ErrorKind::conflict, "order " + oid + " is being written");
+      if (s.in_doubt.count(oid))
+        return to_caf(ErrorKind::store_unavailable, "order " + oid + " awaits the store; retry");
       if (c.deadline != 0 && domain::now_ms() > c.deadline)
         return to_caf(ErrorKind::retry, "confirmation of order " + oid + " arrived too late");
       auto rp = self->make_response_promise();
@@ -158,20 +221,13 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
               owed->second.deliver(c.order);
             s2.owed.erase(owed);
           },
-          [=](caf::error& err) {
-            auto& s2 = self->state;
-            auto owed = s2.owed.find(oid);
-            if (owed == s2.owed.end()) return;
-            auto e = from_caf(err);
-            if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::store_unavailable;
-            owed->second.deliver(to_caf(e));
-            s2.owed.erase(owed);
-          });
+          [=](caf::error& err) { write_failed(self, c.order, err); });
       return rp;
     },
     [=](ReleaseHold& r) -> ok_atom {
       auto& s = self->state;
-      if (holds(s, r.order_id) && !is_confirmed(s, r.order_id) && !s.owed.count(r.order_id))
+      if (holds(s, r.order_id) && !is_confirmed(s, r.order_id) && !s.owed.count(r.order_id) &&
+          !s.in_doubt.count(r.order_id))
         release(s, r.order_id);
       forget_holder(self, r.order_id);
       return ok_atom::value;
@@ -182,6 +238,8 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       if (!holds(s, oid))
         return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
       if (s.owed.count(oid)) return to_caf(ErrorKind::conflict, "order " + oid + " is being written");
+      if (s.in_doubt.count(oid))
+        return to_caf(ErrorKind::store_unavailable, "order " + oid + " awaits the store; retry");
       auto rp = self->make_response_promise();
       s.owed.emplace(oid, rp);
       StoreWrite w;
@@ -196,18 +254,11 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
             owed->second.deliver(c.order);
             s2.owed.erase(owed);
           },
-          [=](caf::error& err) {
-            auto& s2 = self->state;
-            auto owed = s2.owed.find(oid);
-            if (owed == s2.owed.end()) return;
-            auto e = from_caf(err);
-            if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::store_unavailable;
-            owed->second.deliver(to_caf(e));
-            s2.owed.erase(owed);
-          });
+          [=](caf::error& err) { write_failed(self, c.order, err); });
       return rp;
     },
     [=](get_atom) -> ResourceView { return view_of(self->state); },
+    [=](tick_atom) { resolve_in_doubt(self); },
     [=](crash_atom) -> ok_atom {
       throw std::runtime_error("crash injected into resource " + self->state.spec.id);
     },

@@ -11,6 +11,8 @@ namespace {
 
 struct StoreState {
   std::shared_ptr<persistence::Store> store;
+  std::shared_ptr<StoreHealth> health;
+  domain::Timestamp last_commit = 0;
   size_t max_batches = 4096;
   std::vector<persistence::Batch> pending;
   std::vector<caf::response_promise> waiting;
@@ -23,9 +25,16 @@ struct StoreState {
     // Whatever is still pending never became durable: tell the writers.
     for (auto& rp : waiting)
       rp.deliver(to_caf(domain::ErrorKind::store_unavailable, "store is shutting down"));
-    if (store) store->close();
   }
 };
+
+/// Records the outcome of a store call; logs only on a change.
+void note_health(StoreState& st, const domain::Status& result) {
+  const bool ok = result.ok();
+  const bool was = st.health->healthy.exchange(ok);
+  if (was && !ok) spdlog::error("store unavailable: {}", result.error().detail);
+  if (!was && ok) spdlog::info("store available again");
+}
 
 void commit_pending(caf::stateful_actor<StoreState>* self) {
   auto& st = self->state;
@@ -36,19 +45,30 @@ void commit_pending(caf::stateful_actor<StoreState>* self) {
   st.pending.clear();
   st.waiting.clear();
   auto result = st.store->commit(batches);
+  st.last_commit = domain::now_ms();
+  note_health(st, result);
   if (result) {
     for (auto& rp : waiting) rp.deliver(ok_atom::value);
   } else {
-    spdlog::error("store commit of {} batches failed: {}", batches.size(), result.error().detail);
     for (auto& rp : waiting) rp.deliver(to_caf(result.error()));
   }
 }
 
 caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
-                          std::shared_ptr<persistence::Store> store, size_t max_batches) {
+                          std::shared_ptr<persistence::Store> store,
+                          std::shared_ptr<StoreHealth> health, size_t max_batches) {
   self->state.store = std::move(store);
+  self->state.health = health ? std::move(health) : std::make_shared<StoreHealth>();
   self->state.max_batches = max_batches;
+  self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
   return {
+    [=](tick_atom) {
+      auto& st = self->state;
+      if (!st.store) return;
+      if (domain::now_ms() - st.last_commit >= 1000 || !st.health->healthy.load())
+        note_health(st, st.store->ping());
+      self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+    },
     [=](StoreWrite& w) -> caf::result<ok_atom> {
       auto& st = self->state;
       auto rp = self->make_response_promise();
@@ -68,6 +88,7 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
     [=](StoreGet& g) -> caf::result<StoreValue> {
       commit_pending(self);
       auto r = self->state.store->get(g.key);
+      note_health(self->state, r ? domain::ok_status() : domain::Status(r.error()));
       if (!r) return to_caf(r.error());
       StoreValue v;
       if (*r) {
@@ -100,8 +121,8 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
 }  // namespace
 
 caf::actor spawn_store_actor(caf::actor_system& sys, std::shared_ptr<persistence::Store> store,
-                             size_t max_batches) {
-  return sys.spawn<caf::detached>(store_actor, std::move(store), max_batches);
+                             std::shared_ptr<StoreHealth> health, size_t max_batches) {
+  return sys.spawn<caf::detached>(store_actor, std::move(store), std::move(health), max_batches);
 }
 
 }  // namespace troupe::actors

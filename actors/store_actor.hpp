@@ -11,6 +11,7 @@
 ///
 /// Runs detached (its own thread) because commits block.
 
+#include <atomic>
 #include <memory>
 
 #include <caf/fwd.hpp>
@@ -19,10 +20,19 @@
 
 namespace troupe::actors {
 
-/// Spawns the store actor owning `store`. On exit it closes the store.
+/// Whether the store currently works (last commit or ping succeeded). Shared
+/// with readiness; written only by the store actor.
+struct StoreHealth {
+  std::atomic<bool> healthy{true};
+};
+
+/// Spawns the store actor using `store` (which outlives it: a restarted store
+/// actor takes over the same adapter; close_atom closes it). It pings the
+/// store once a second when no commit happened, keeping `health` current.
 /// `max_batches`: most batches committed in one round.
 caf::actor spawn_store_actor(caf::actor_system& sys,
                              std::shared_ptr<persistence::Store> store,
+                             std::shared_ptr<StoreHealth> health = nullptr,
                              size_t max_batches = 4096);
 
 }  // namespace troupe::actors

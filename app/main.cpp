@@ -83,7 +83,7 @@ int serve(const app::Config& cfg) {
 
   auto ctx = std::make_shared<actors::Context>();
   ctx->directory = std::make_shared<actors::Directory>();
-  ctx->store = actors::spawn_store_actor(sys, store);
+  ctx->store = actors::spawn_store_actor(sys, store, ctx->store_health);
   ctx->payments =
     actors::spawn_payment_pool(sys, static_cast<size_t>(cfg.payment_workers), gateway);
   ctx->timeouts.actor_call = std::chrono::milliseconds(cfg.actor_timeout_ms);

@@ -138,6 +138,13 @@ struct Bridge::Impl {
       });
     // Until state is restored (and while draining) the API is not served.
     svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      // While the store is down, changes fail fast (reads keep working).
+      if (ready.load() && req.method == "POST" && req.path.rfind("/v1/", 0) == 0 &&
+          !ctx->store_health->healthy.load()) {
+        send_problem(res, make_error(ErrorKind::store_unavailable,
+                                     "the store is unavailable; nothing was changed"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
       if (ready.load() || req.path.rfind("/v1/", 0) != 0) {
         // `curl -X POST …/cancel` sends no Content-Length, which httplib
         // refuses as a bad request before routing. Cancel needs no body.
@@ -182,11 +189,14 @@ struct Bridge::Impl {
 
     svr.Get("/health/live", [](Req, Res res) { send_json(res, 200, {{"status", "live"}}); });
     svr.Get("/health/ready", [this](Req, Res res) {
-      if (ready.load()) return send_json(res, 200, {{"status", "ready"}});
+      const bool store_ok = ctx->store_health->healthy.load();
+      if (ready.load() && store_ok) return send_json(res, 200, {{"status", "ready"}});
       auto p = problem_for_status(503);
       res.status = 503;
       res.set_header("Retry-After", "1");
-      res.set_content(problem_body(p, "starting, draining or restoring"), problem_content_type);
+      res.set_content(problem_body(p, !ready.load() ? "starting, draining or restoring"
+                                                    : "the store is unavailable"),
+                      problem_content_type);
     });
     svr.Get("/metrics", [this](Req, Res res) { metrics(res); });
     allow_only("/health/live", "GET");

@@ -50,6 +50,9 @@ class RedisStore final : public Store {
     std::lock_guard<std::mutex> l(mu_);
     if (auto st = ensure_connected(false); !st) return st;
     std::vector<std::vector<std::string>> cmds;
+    // WATCH the fence: if a reconnect bumped it since (this commit's answer
+    // was lost and it is in doubt), a late EXEC of it aborts.
+    cmds.push_back({"WATCH", fence_key()});
     cmds.push_back({"MULTI"});
     std::set<std::string> new_hashes;
     size_t nwrites = 0;
@@ -70,6 +73,8 @@ class RedisStore final : public Store {
     std::vector<Reply> replies;
     if (auto st = pipeline(cmds, replies); !st) return st;
     const auto& exec = replies.back();
+    if (exec && exec->type == REDIS_REPLY_NIL)
+      return unavailable("commit aborted: the store was fenced by a reconnect");
     if (!exec || exec->type != REDIS_REPLY_ARRAY)
       return unavailable(std::string("EXEC failed") +
                          (exec && exec->type == REDIS_REPLY_ERROR ? ": " + std::string(exec->str) : ""));
@@ -130,6 +135,19 @@ class RedisStore final : public Store {
     return stats_;
   }
 
+  Status ping() override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (auto st = ensure_connected(false); !st) return st;
+    std::vector<Reply> r;
+    if (auto st = pipeline({{"PING"}}, r); !st) return st;
+    if (r[0]->type == REDIS_REPLY_ERROR) {
+      std::string why = r[0]->str;
+      drop_connection(why);
+      return unavailable("redis: " + why);
+    }
+    return domain::ok_status();
+  }
+
   Status close() override {
     std::lock_guard<std::mutex> l(mu_);
     if (ctx_) {
@@ -141,6 +159,8 @@ class RedisStore final : public Store {
   }
 
  private:
+  std::string fence_key() const { return opt_.prefix + "fence"; }
+
   std::pair<std::string, std::string> split(const std::string& key) const {
     auto slash = key.rfind('/');
     if (slash == std::string::npos) return {opt_.prefix + "_", key};
@@ -180,7 +200,9 @@ class RedisStore final : public Store {
         setup.push_back({"AUTH", opt_.url.user, opt_.url.password});
     }
     if (opt_.url.db != 0) setup.push_back({"SELECT", std::to_string(opt_.url.db)});
-    if (!setup.empty()) {
+    // Fence off every commit an earlier connection may still have in flight.
+    setup.push_back({"INCR", fence_key()});
+    {
       std::vector<Reply> r;
       if (auto st = pipeline(setup, r); !st) return st;
       for (const auto& x : r)

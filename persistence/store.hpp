@@ -12,7 +12,11 @@
 ///    server). On error nothing of the failed call is acknowledged.
 ///  - `get`/`scan` see every committed write; they may run concurrently with
 ///    each other and with `commit` from any thread.
-///  - Errors are values: store_unavailable when the medium fails.
+///  - Errors are values: store_unavailable when the medium fails. A failed
+///    `commit` may be *in doubt* (sent, but the answer never came). Adapters
+///    guarantee that once any later call has succeeded, an in-doubt commit can
+///    no longer take effect (Redis: a fence bumped on every reconnect), so a
+///    successful `get` after a failure tells the truth about it.
 
 #include <cstdint>
 #include <memory>
@@ -59,6 +63,8 @@ class Store {
   /// All records whose key starts with `prefix`, in key order.
   virtual Result<std::vector<Record>> scan(const std::string& prefix) = 0;
   virtual StoreStats stats() const = 0;
+  /// Cheap liveness probe of the medium (Redis: PING). Used for readiness.
+  virtual Status ping() = 0;
   /// Flushes and releases the medium. Further calls fail.
   virtual Status close() = 0;
 };

@@ -15,6 +15,21 @@
 /// thread (PDEATHSIG follows the thread that forked).
 ///
 /// Set TROUPE_IT_KEEP=1 to keep temp dirs (data + logs) for inspection.
+///
+/// The store under test comes from the environment: TROUPE_IT_STORE unset,
+/// empty or "file" = the embedded store (--data-dir); "redis" = every
+/// TroupeServer starts its own `redis-server` (RedisServer below: free port,
+/// temp dir, AOF with appendfsync always) before its first spawn and passes
+/// `--redis redis://127.0.0.1:<port>` (plus --data-dir, then unused). The same
+/// Redis is kept across restart()/kill9(), so durability tests restart troupe
+/// on the same data. ctest registers every test twice: `Suite.Name` (file) and
+/// `redis.Suite.Name` (TROUPE_IT_STORE=redis). A test whose meaning depends on
+/// the embedded store skips under Redis:
+///
+///   TROUPE_IT_EMBEDDED_STORE_ONLY("checks the data-dir lock");
+///
+/// TROUPE_IT_REDIS_SERVER overrides the redis-server binary (default
+/// /usr/bin/redis-server, else the one on PATH).
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -311,6 +326,450 @@ inline Reply raw_exchange(int port, const std::string& head, const std::string& 
   out.body = in.substr(he + 4);
   return out;
 }
+
+// ---------------------------------------------------------------------------
+// Child processes and temp dirs
+
+/// A fresh directory under $TMPDIR (or /tmp) named `<stem>-XXXXXX`; "" (and a
+/// test failure) when it cannot be made.
+inline std::string make_temp_dir(const std::string& stem) {
+  std::string tmpl =
+      (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) + "/" +
+      stem + "-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) {
+    ADD_FAILURE() << "mkdtemp " << tmpl << " failed: " << std::strerror(errno);
+    return "";
+  }
+  return buf.data();
+}
+
+/// fork + exec `argv_s` (argv_s[0] is the path) with stdin from /dev/null and
+/// stdout/stderr into the given files. The child gets PR_SET_PDEATHSIG(SIGKILL)
+/// (it dies with the thread that forked it), its own process group (a
+/// terminal's Ctrl-C goes to the test only), an empty signal mask, default
+/// SIGPIPE, and none of the test's file descriptors. Returns the pid, or -1
+/// with `why` set.
+inline pid_t spawn_child(const std::vector<std::string>& argv_s, const std::string& out_path,
+                         const std::string& err_path, std::string& why) {
+  std::vector<std::string> copy = argv_s;
+  std::vector<char*> argv;
+  for (auto& s : copy) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out_fd < 0 || err_fd < 0 || null_fd < 0) {
+    why = "cannot open log files " + out_path + ", " + err_path;
+    for (int fd : {out_fd, err_fd, null_fd})
+      if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Child: async-signal-safe calls only.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &dfl, nullptr);
+    ::dup2(null_fd, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);  // drop the test's sockets
+    ::execv(argv[0], argv.data());
+    const char msg[] = "troupe integration test: execv failed\n";
+    (void)!::write(2, msg, sizeof msg - 1);
+    ::_exit(127);
+  }
+  const int fork_errno = errno;
+  ::close(out_fd);
+  ::close(err_fd);
+  ::close(null_fd);
+  if (pid < 0) {
+    why = std::string("fork: ") + std::strerror(fork_errno);
+    return -1;
+  }
+  return pid;
+}
+
+/// Exit code of a waitpid status: the code, 128+signal when killed, else -1.
+inline int decode_wait_status(int st) {
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return -1;
+}
+
+// ---------------------------------------------------------------------------
+// Which store the suite runs against (TROUPE_IT_STORE)
+
+/// "file" (unset or empty too) or "redis"; anything else is returned as is
+/// and makes every TroupeServer fail.
+inline std::string it_store() {
+  const char* e = std::getenv("TROUPE_IT_STORE");
+  return e == nullptr || *e == '\0' ? std::string("file") : std::string(e);
+}
+inline bool it_store_is_redis() { return it_store() == "redis"; }
+
+/// In a TEST body: skip when the suite runs against Redis, with the reason.
+#define TROUPE_IT_EMBEDDED_STORE_ONLY(reason)                                            \
+  do {                                                                                  \
+    if (::troupe_it::it_store_is_redis())                                               \
+      GTEST_SKIP() << "meaningful for the embedded store only (TROUPE_IT_STORE=redis): " \
+                   << reason;                                                           \
+  } while (0)
+
+// ---------------------------------------------------------------------------
+// A tiny Redis client: one command per connection, raw RESP over a socket
+
+namespace resp {
+
+/// Parses one RESP reply at `pos` into a flat text: simple strings and bulk
+/// strings as they are, errors as "-ERR …", integers as digits, nil as
+/// "(nil)", arrays as their elements joined by '\n'. 1 = complete (pos moves
+/// past it), 0 = need more bytes, -1 = not RESP.
+inline int parse(const std::string& in, size_t& pos, std::string& out) {
+  if (pos >= in.size()) return 0;
+  auto eol = in.find("\r\n", pos);
+  if (eol == std::string::npos) return 0;
+  const char type = in[pos];
+  const std::string line = in.substr(pos + 1, eol - pos - 1);
+  switch (type) {
+    case '+':
+    case ':':
+      out = line;
+      pos = eol + 2;
+      return 1;
+    case '-':
+      out = "-" + line;
+      pos = eol + 2;
+      return 1;
+    case '$': {
+      const long n = std::strtol(line.c_str(), nullptr, 10);
+      if (n < 0) {
+        out = "(nil)";
+        pos = eol + 2;
+        return 1;
+      }
+      if (in.size() < eol + 2 + static_cast<size_t>(n) + 2) return 0;
+      out = in.substr(eol + 2, static_cast<size_t>(n));
+      pos = eol + 2 + static_cast<size_t>(n) + 2;
+      return 1;
+    }
+    case '*': {
+      const long n = std::strtol(line.c_str(), nullptr, 10);
+      size_t p = eol + 2;
+      std::string all;
+      if (n < 0) all = "(nil)";
+      for (long i = 0; i < n; ++i) {
+        std::string one;
+        const int r = parse(in, p, one);
+        if (r != 1) return r;
+        all += (i ? "\n" : "") + one;
+      }
+      out = all;
+      pos = p;
+      return 1;
+    }
+    default:
+      return -1;
+  }
+}
+
+/// Sends one command to 127.0.0.1:port and returns its reply (see parse), or
+/// nullopt when it could not be sent or no complete reply came in `timeout`.
+inline std::optional<std::string> command(int port, const std::vector<std::string>& args,
+                                          std::chrono::milliseconds timeout = 2s) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return std::nullopt;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const auto deadline = Clock::now() + timeout;
+  auto left_ms = [&] {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return static_cast<int>(std::max<long long>(0, ms));
+  };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (errno != EINPROGRESS) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::poll(&p, 1, left_ms()) != 1 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
+        err != 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+  }
+  std::string req = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& x : args) req += "$" + std::to_string(x.size()) + "\r\n" + x + "\r\n";
+  size_t sent = 0;
+  std::string in;
+  std::optional<std::string> result;
+  while (Clock::now() < deadline) {
+    pollfd p{fd, static_cast<short>(sent < req.size() ? POLLOUT : POLLIN), 0};
+    if (::poll(&p, 1, std::max(1, left_ms())) <= 0) continue;
+    if (sent < req.size()) {
+      ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;
+      if (n > 0) sent += static_cast<size_t>(n);
+      continue;
+    }
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) break;
+    if (n > 0) in.append(buf, static_cast<size_t>(n));
+    size_t pos = 0;
+    std::string out;
+    const int r = parse(in, pos, out);
+    if (r == 1) result = out;
+    if (r != 0) break;
+  }
+  ::close(fd);
+  return result;
+}
+
+}  // namespace resp
+
+// ---------------------------------------------------------------------------
+// A redis-server of our own
+
+/// `redis-server` as a child process on a free port, with its data in a temp
+/// dir and AOF on (`appendfsync always`: every acknowledged write is on disk,
+/// so a kill -9 of Redis loses nothing acknowledged). Like TroupeServer: the
+/// destructor SIGKILLs and reaps it and removes the dir (TROUPE_IT_KEEP=1
+/// keeps it); PR_SET_PDEATHSIG takes it down with the test process. Create it
+/// on the test's main thread.
+///
+///   RedisServer redis;
+///   ASSERT_EQ(redis.start(), "");       // "" = answers PING
+///   redis.pause(); redis.resume();      // kill -STOP / -CONT
+///   redis.kill9();                      // crash it...
+///   ASSERT_EQ(redis.restart(), "");     // ...and bring it back: same port, same dir
+class RedisServer {
+ public:
+  /// `extra_args` are appended to the redis-server command line. `port` 0 =
+  /// a free one (another is tried if it is taken before redis binds it).
+  explicit RedisServer(std::vector<std::string> extra_args = {}, int port = 0)
+      : extra_args_(std::move(extra_args)),
+        fixed_port_(port > 0),
+        port_(port > 0 ? port : pick_free_port()) {
+    if (const char* b = std::getenv("TROUPE_IT_REDIS_SERVER"); b && *b)
+      binary_ = b;
+    else if (::access("/usr/bin/redis-server", X_OK) == 0)
+      binary_ = "/usr/bin/redis-server";
+    else
+      binary_ = "redis-server";  // resolved on PATH below
+    if (binary_.find('/') == std::string::npos) {
+      const char* path = std::getenv("PATH");
+      std::istringstream dirs(path ? path : "");
+      std::string d;
+      while (std::getline(dirs, d, ':'))
+        if (!d.empty() && ::access((d + "/" + binary_).c_str(), X_OK) == 0) {
+          binary_ = d + "/" + binary_;
+          break;
+        }
+    }
+    root_ = make_temp_dir("troupe-it-redis");
+    if (root_.empty()) return;
+    dir_ = root_ + "/data";
+    std::filesystem::create_directory(dir_);
+  }
+
+  ~RedisServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);  // also ends a stopped (SIGSTOP) process
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+      pid_ = -1;
+    }
+    if (!root_.empty() && !std::getenv("TROUPE_IT_KEEP")) {
+      std::error_code ec;
+      std::filesystem::remove_all(root_, ec);
+    }
+  }
+
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  /// Spawns redis-server and waits until it answers PING with PONG (after it
+  /// loaded its AOF). "" on success, else why not (with its log). On the very
+  /// first start of a server with a picked port, a port lost to someone else
+  /// in the meantime is replaced by another free one (up to 5 tries).
+  std::string start(std::chrono::milliseconds ready_timeout = 10s) {
+    for (int attempt = 1;; ++attempt) {
+      const bool first = runs_ == 0;
+      std::string why = spawn();
+      if (!why.empty()) return why;
+      why = wait_ready(ready_timeout);
+      if (why.empty()) return "";
+      const bool port_lost = log().find("Address already in use") != std::string::npos;
+      if (!(first && !fixed_port_ && port_lost && attempt < 5)) return why;
+      kill9();
+      port_ = pick_free_port();
+    }
+  }
+
+  /// Forks and execs redis-server without waiting. "" on success.
+  std::string spawn() {
+    if (pid_ > 0) return "redis already running";
+    if (root_.empty()) return "no temp dir";
+    if (port_ <= 0) return "no free port";
+    if (::access(binary_.c_str(), X_OK) != 0)
+      return "redis-server not found ('" + binary_ + "'); install redis-server or set TROUPE_IT_REDIS_SERVER";
+    ++runs_;
+    std::vector<std::string> argv = {binary_,         "--port",        std::to_string(port_),
+                                     "--dir",         dir_,            "--appendonly",
+                                     "yes",           "--appendfsync", "always",
+                                     "--save",        "",              "--daemonize",
+                                     "no",            "--bind",        "127.0.0.1"};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    std::string cmd;
+    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + (a.empty() ? "''" : a);
+    commands_.push_back(cmd);
+    std::string why;
+    const pid_t pid = spawn_child(argv, out_path(runs_), err_path(runs_), why);
+    if (pid < 0) return why;
+    pid_ = pid;
+    paused_ = false;
+    return "";
+  }
+
+  /// Polls PING until PONG ("-LOADING" while it replays the AOF). "" on
+  /// success, else why not.
+  std::string wait_ready(std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = Clock::now() + timeout;
+    std::string last = "(no answer)";
+    while (Clock::now() < deadline) {
+      if (auto code = try_reap())
+        return "redis-server exited with " + std::to_string(*code) + " before it answered PING\n" +
+               tail(log(), 3000);
+      if (auto r = resp::command(port_, {"PING"}, 500ms)) {
+        if (*r == "PONG") return "";
+        last = *r;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return "redis-server did not answer PING within " + std::to_string(timeout.count()) +
+           " ms (last reply " + last + ")\n" + tail(log(), 3000);
+  }
+
+  /// One command, its reply as flat text (see resp::parse); nullopt when
+  /// Redis does not answer within `timeout` (e.g. while paused).
+  std::optional<std::string> command(const std::vector<std::string>& args,
+                                     std::chrono::milliseconds timeout = 2s) const {
+    return resp::command(port_, args, timeout);
+  }
+  bool ping(std::chrono::milliseconds timeout = 1s) const {
+    auto r = command({"PING"}, timeout);
+    return r && *r == "PONG";
+  }
+
+  /// kill -STOP: Redis keeps its sockets but answers nothing (a hung Redis).
+  void pause() {
+    if (pid_ > 0 && ::kill(pid_, SIGSTOP) == 0) paused_ = true;
+  }
+  /// kill -CONT.
+  void resume() {
+    if (pid_ > 0 && ::kill(pid_, SIGCONT) == 0) paused_ = false;
+  }
+  bool paused() const { return paused_; }
+
+  /// Sends `sig` (SIGCONT too when paused, so it is delivered) and waits for
+  /// exit; SIGKILL after `grace`. Exit code (128+signal), -1 when not running.
+  int signal_and_wait(int sig, std::chrono::milliseconds grace = 10s) {
+    if (pid_ <= 0) return last_exit_.value_or(-1);
+    ::kill(pid_, sig);
+    if (paused_) resume();
+    const auto deadline = Clock::now() + grace;
+    while (Clock::now() < deadline) {
+      if (auto code = try_reap()) return *code;
+      std::this_thread::sleep_for(10ms);
+    }
+    if (auto code = try_reap()) return *code;
+    ADD_FAILURE() << "redis-server did not exit within " << grace.count() << " ms of signal " << sig
+                  << "; killing it";
+    kill9();
+    return last_exit_.value_or(-1);
+  }
+
+  /// Graceful stop (SIGTERM: Redis fsyncs the AOF and exits 0).
+  int stop(std::chrono::milliseconds grace = 10s) { return signal_and_wait(SIGTERM, grace); }
+
+  /// kill -9 and reap (works while paused too).
+  void kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    last_exit_ = decode_wait_status(st);
+    pid_ = -1;
+    paused_ = false;
+  }
+
+  /// Starts again on the SAME port and dir (stopping gracefully first if it
+  /// still runs): clients reconnect to the same URL and find the data of the
+  /// AOF. Redis binds with SO_REUSEADDR, so the port is free at once.
+  std::string restart(std::chrono::milliseconds ready_timeout = 10s) {
+    if (pid_ > 0) stop();
+    return start(ready_timeout);
+  }
+
+  bool running() { return pid_ > 0 && !try_reap(); }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  int runs() const { return runs_; }
+  const std::string& dir() const { return dir_; }
+  std::optional<int> last_exit() const { return last_exit_; }
+  /// `redis://127.0.0.1:<port>`, what troupe's --redis takes.
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  /// Command line and output of run `run` (1-based; 0 = the latest).
+  std::string log(int run = 0) const {
+    if (run <= 0) run = runs_;
+    if (run <= 0 || run > static_cast<int>(commands_.size())) return "(redis never started)";
+    return "[cmd] " + commands_[run - 1] + "\n[stdout]\n" + read_file(out_path(run)) +
+           "\n[stderr]\n" + read_file(err_path(run));
+  }
+
+ private:
+  std::string out_path(int run) const {
+    return root_ + "/redis-stdout-" + std::to_string(run) + ".log";
+  }
+  std::string err_path(int run) const {
+    return root_ + "/redis-stderr-" + std::to_string(run) + ".log";
+  }
+  std::optional<int> try_reap() {
+    if (pid_ <= 0) return last_exit_;
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+      last_exit_ = decode_wait_status(st);
+      pid_ = -1;
+      paused_ = false;
+      return last_exit_;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::string> extra_args_;
+  bool fixed_port_ = false;
+  int port_ = -1;
+  std::string binary_, root_, dir_;
+  std::vector<std::string> commands_;  // per run
+  pid_t pid_ = -1;
+  bool paused_ = false;
+  int runs_ = 0;
+  std::optional<int> last_exit_;
+};
 
 // ---------------------------------------------------------------------------
 // The server process
