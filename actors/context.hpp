@@ -8,7 +8,9 @@
 #include <caf/actor.hpp>
 
 #include "actors/directory.hpp"
+#include "actors/payment_pool.hpp"
 #include "actors/store_actor.hpp"
+#include "persistence/store.hpp"
 
 namespace troupe::actors {
 
@@ -19,11 +21,18 @@ struct Timeouts {
 };
 
 struct Context {
-  std::shared_ptr<Directory> directory;
-  caf::actor store;
-  caf::actor payments;
+  std::shared_ptr<Directory> directory = std::make_shared<Directory>();
+  /// The store adapter: the store actor (and any restart of it) uses it.
+  std::shared_ptr<persistence::Store> store_adapter;
   std::shared_ptr<StoreHealth> store_health = std::make_shared<StoreHealth>();
+  /// Simulated gateway settings (changed at run time by fault injection).
+  std::shared_ptr<GatewaySettings> gateway = std::make_shared<GatewaySettings>();
+  size_t payment_workers = 8;
   Timeouts timeouts;
+
+  /// Current handles (they change when a supervisor restarts the actor).
+  caf::actor store() const { return directory->service("store"); }
+  caf::actor payments() const { return directory->service("payments"); }
 };
 
 }  // namespace troupe::actors

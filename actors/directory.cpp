@@ -36,7 +36,12 @@ caf::actor Directory::order(const std::string& id) const {
 void Directory::remove_order(const std::string& id, const caf::actor_addr& a) {
   std::unique_lock<std::shared_mutex> l(mu_);
   auto it = orders_.find(id);
-  if (it != orders_.end() && it->second.address() == a) orders_.erase(it);
+  if (it != orders_.end() && (!a || it->second.address() == a)) orders_.erase(it);
+}
+
+void Directory::clear_orders() {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  orders_.clear();
 }
 
 std::vector<Directory::ResourceEntry> Directory::list_resources(const std::string& after,
@@ -55,6 +60,17 @@ std::vector<Directory::ResourceEntry> Directory::list_resources(const std::strin
     out.push_back(it->second);
   }
   return out;
+}
+
+void Directory::set_service(const std::string& name, caf::actor a) {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  services_[name] = std::move(a);
+}
+
+caf::actor Directory::service(const std::string& name) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  auto it = services_.find(name);
+  return it == services_.end() ? caf::actor{} : it->second;
 }
 
 size_t Directory::resource_count() const {

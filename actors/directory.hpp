@@ -35,12 +35,20 @@ class Directory {
   caf::actor order(const std::string& id) const;
   /// Removes the entry only while it still points at `a` (a restart may
   /// already have replaced it).
+  /// (An invalid `a` removes unconditionally.)
   void remove_order(const std::string& id, const caf::actor_addr& a);
+  /// Forgets every order actor (their supervisor restarts as a whole).
+  void clear_orders();
 
   /// Up to `limit` resources with id > `after`, in id order, optionally of
   /// one business type. `more` tells whether further entries exist.
   std::vector<ResourceEntry> list_resources(const std::string& after, size_t limit,
                                             const std::string& type, bool& more) const;
+
+  /// Singleton actors by role: "store", "payments", and the supervisors
+  /// "root", "resources", "orders". Invalid handle when absent.
+  void set_service(const std::string& name, caf::actor a);
+  caf::actor service(const std::string& name) const;
 
   size_t resource_count() const;
   size_t order_count() const;
@@ -49,6 +57,7 @@ class Directory {
   mutable std::shared_mutex mu_;
   std::map<std::string, ResourceEntry> resources_;
   std::unordered_map<std::string, caf::actor> orders_;
+  std::map<std::string, caf::actor> services_;
 };
 
 }  // namespace troupe::actors

@@ -78,6 +78,8 @@ using restore_atom = caf::atom_constant<caf::atom("restore")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using tree_atom = caf::atom_constant<caf::atom("tree")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
 
 // ---- resource protocol ----
 
@@ -198,6 +200,24 @@ struct CrashActor {
   std::string id;
 };
 
+/// Fault injection: crash `count` randomly chosen resource actors.
+struct CrashRandom {
+  std::uint32_t count = 1;
+};
+
+/// One supervisor in the tree (GET /admin/actors).
+struct SupervisorView {
+  std::string name;
+  std::string parent;       ///< empty for the root
+  std::string strategy;
+  std::uint64_t children = 0;
+  std::uint64_t restarts = 0;      ///< of its children, ever
+  std::uint64_t escalations = 0;   ///< times it gave up (seen by the parent)
+  std::int32_t max_restarts = 0;   ///< intensity R
+  std::int64_t window_ms = 0;      ///< intensity T
+  std::string last_failure;
+};
+
 /// Supervisor -> anyone: counters for health and metrics.
 struct SupervisionStats {
   std::uint64_t resources = 0;
@@ -229,6 +249,9 @@ TROUPE_INSPECT(StoreValue, x.found, x.value)
 TROUPE_INSPECT(StoreStatsView, x.commits, x.batches, x.writes, x.compactions, x.live_records,
                x.bytes_on_disk)
 TROUPE_INSPECT(CrashActor, x.kind, x.id)
+TROUPE_INSPECT(CrashRandom, x.count)
+TROUPE_INSPECT(SupervisorView, x.name, x.parent, x.strategy, x.children, x.restarts,
+               x.escalations, x.max_restarts, x.window_ms, x.last_failure)
 TROUPE_INSPECT(SupervisionStats, x.resources, x.orders, x.restarts, x.last_failure)
 
 #undef TROUPE_INSPECT

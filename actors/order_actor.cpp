@@ -26,6 +26,11 @@ struct OrderState {
   /// store will tell (polled) whether the order was confirmed / cancelled.
   bool in_doubt = false;
   static inline const char* name = "order";
+
+  /// However the actor ends (crash, shutdown), the caller gets an answer.
+  ~OrderState() {
+    if (owes) owed.deliver(to_caf(ErrorKind::retry, "order " + order.id + " stopped; retry"));
+  }
 };
 
 using OrderActor = caf::stateful_actor<OrderState>;
@@ -65,7 +70,7 @@ void reject(OrderActor* self, domain::Error e) {
   e.subject = s.order.id;
   StoreWrite w;
   w.batches.push_back({records::put_order(s.order)});
-  self->request(s.ctx->store, s.ctx->timeouts.store_write, std::move(w))
+  self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
     .then([=](ok_atom) { answer_error(self, e); },
           [=](caf::error& err) {
             spdlog::warn("order {}: rejected record not stored: {}", self->state.order.id,
@@ -79,7 +84,7 @@ void compensate(OrderActor* self, domain::Error e) {
   auto& s = self->state;
   auto now = domain::now_ms();
   if (s.order.payment.status == PaymentStatus::captured) {
-    anon_send(s.ctx->payments, RefundRequest{s.order.payment.id, s.order.amount, false});
+    anon_send(s.ctx->payments(), RefundRequest{s.order.payment.id, s.order.amount, false});
     domain::advance(s.order.payment, PaymentStatus::refunded, now);
   }
   release_hold(self);
@@ -108,7 +113,7 @@ void enter_doubt(OrderActor* self, domain::Error e) {
 void resolve(OrderActor* self) {
   auto& s = self->state;
   if (!s.in_doubt) return;
-  self->request(s.ctx->store, s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
+  self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
     .then(
       [=](StoreValue& v) {
         auto& st = self->state;
@@ -120,7 +125,7 @@ void resolve(OrderActor* self) {
         if (stored && (stored->phase == OrderPhase::confirmed ||
                        stored->phase == OrderPhase::cancelled)) {
           if (stored->phase == OrderPhase::cancelled && st.order.phase != OrderPhase::cancelled)
-            anon_send(st.ctx->payments, RefundRequest{stored->payment.id, stored->amount, false});
+            anon_send(st.ctx->payments(), RefundRequest{stored->payment.id, stored->amount, false});
           st.order = *stored;
           st.busy = false;
           spdlog::info("order {}: in-doubt write resolved: {}", st.order.id, st.order.status());
@@ -159,7 +164,7 @@ void confirm(OrderActor* self) {
         // The outcome is unknown (resource restarted or slow). Any write the
         // resource started before our deadline is queued ahead of this read.
         const auto key = records::order_key(self->state.order.id);
-        self->request(self->state.ctx->store, self->state.ctx->timeouts.store_write, StoreGet{key})
+        self->request(self->state.ctx->store(), self->state.ctx->timeouts.store_write, StoreGet{key})
           .then(
             [=](StoreValue& v) {
               if (v.found) {
@@ -178,7 +183,7 @@ void confirm(OrderActor* self) {
 void charge(OrderActor* self) {
   auto& s = self->state;
   ChargeRequest c{s.order.payment.id, s.order.id, s.order.amount};
-  self->request(s.ctx->payments, s.ctx->timeouts.payment, std::move(c))
+  self->request(s.ctx->payments(), s.ctx->timeouts.payment, std::move(c))
     .then(
       [=](ok_atom) {
         auto& o = self->state.order;
@@ -197,7 +202,7 @@ void charge(OrderActor* self) {
         } else {
           // No answer in time: void whatever the gateway may still authorize,
           // so a late success never leaves the customer charged.
-          anon_send(self->state.ctx->payments, RefundRequest{o.payment.id, o.amount, true});
+          anon_send(self->state.ctx->payments(), RefundRequest{o.payment.id, o.amount, true});
           domain::advance(o.payment, PaymentStatus::authorized, now);
           domain::advance(o.payment, PaymentStatus::voided, now);
           e = domain::make_error(ErrorKind::payment_unavailable,
@@ -281,7 +286,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
           [=](domain::Order& o) {
             // Durable first, then the money goes back.
             self->state.order = o;
-            anon_send(self->state.ctx->payments, RefundRequest{o.payment.id, o.amount, false});
+            anon_send(self->state.ctx->payments(), RefundRequest{o.payment.id, o.amount, false});
             answer(self, o);
           },
           [=](caf::error& err) {
@@ -293,14 +298,14 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
             // decides. The read is queued behind any write already sent.
             e.kind = ErrorKind::retry;
             const auto key = records::order_key(self->state.order.id);
-            self->request(self->state.ctx->store, self->state.ctx->timeouts.store_write, StoreGet{key})
+            self->request(self->state.ctx->store(), self->state.ctx->timeouts.store_write, StoreGet{key})
               .then(
                 [=](StoreValue& v) {
                   if (v.found) {
                     auto o = records::decode_order(v.value);
                     if (o && o->phase == OrderPhase::cancelled) {
                       self->state.order = *o;
-                      anon_send(self->state.ctx->payments,
+                      anon_send(self->state.ctx->payments(),
                                 RefundRequest{o->payment.id, o->amount, false});
                       return answer(self, *o);
                     }

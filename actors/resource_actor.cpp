@@ -30,6 +30,12 @@ struct ResourceState {
   std::map<std::string, domain::Order> in_doubt;
   bool resolving = false;
   static inline const char* name = "resource";
+
+  /// However the actor ends (crash, shutdown), every caller gets an answer.
+  ~ResourceState() {
+    for (auto& kv : owed)
+      kv.second.deliver(to_caf(ErrorKind::retry, "resource " + spec.id + " stopped; retry"));
+  }
 };
 
 using ResourceActor = caf::stateful_actor<ResourceState>;
@@ -73,7 +79,7 @@ void resolve_in_doubt(ResourceActor* self) {
   self->state.resolving = false;
   for (const auto& kv : self->state.in_doubt) {
     const std::string oid = kv.first;
-    self->request(self->state.ctx->store, self->state.ctx->timeouts.store_write,
+    self->request(self->state.ctx->store(), self->state.ctx->timeouts.store_write,
                   StoreGet{records::order_key(oid)})
       .then(
         [=](StoreValue& v) {
@@ -206,7 +212,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       s.owed.emplace(oid, rp);
       StoreWrite w;
       w.batches.push_back({records::put_order(c.order), records::put_alloc(c.order)});
-      self->request(s.ctx->store, s.ctx->timeouts.store_write, std::move(w))
+      self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
         .then(
           [=](ok_atom) {
             auto& s2 = self->state;
@@ -244,7 +250,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       s.owed.emplace(oid, rp);
       StoreWrite w;
       w.batches.push_back({records::put_order(c.order), records::erase_alloc(c.order)});
-      self->request(s.ctx->store, s.ctx->timeouts.store_write, std::move(w))
+      self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
         .then(
           [=](ok_atom) {
             auto& s2 = self->state;

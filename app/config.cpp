@@ -17,6 +17,7 @@ struct Option {
   const char* name;
   const char* help;
   std::function<domain::Status(Config&, const std::string&)> set;
+  bool flag = false;  ///< may be given without a value (means "1")
 };
 
 domain::Error bad(const std::string& name, const std::string& why) {
@@ -58,6 +59,18 @@ const std::vector<Option>& options() {
     {"redis-prefix", "prefix of every Redis key (default troupe:)", str_opt(&Config::redis_prefix)},
     {"redis-timeout-ms", "timeout of one Redis command (default 1000)",
      int_opt(&Config::redis_timeout_ms, "redis-timeout-ms", 10, 600000)},
+    {"enable-faults", "enable POST /admin/faults (fault injection; off by default)",
+     [](Config& c, const std::string& v) -> domain::Status {
+       if (v == "1" || v == "true" || v == "yes" || v == "on") c.enable_faults = true;
+       else if (v == "0" || v == "false" || v == "no" || v == "off") c.enable_faults = false;
+       else return bad("enable-faults", "expected 1/0, true/false, yes/no, on/off");
+       return domain::ok_status();
+     },
+     true},
+    {"restart-max", "restarts a resource/order supervisor allows within the window (default 1000)",
+     int_opt(&Config::restart_max, "restart-max", 1, 1000000)},
+    {"restart-window-ms", "the restart intensity window (default 10000)",
+     int_opt(&Config::restart_window_ms, "restart-window-ms", 100, 3600000)},
     {"http-threads", "HTTP handler threads = max concurrent keep-alive connections (default 256)",
      int_opt(&Config::http_threads, "http-threads", 4, 4096)},
     {"body-limit", "largest request body in bytes, larger gets 413 (default 1048576)",
@@ -149,7 +162,7 @@ std::string usage() {
     "environment variable shown, or by 'name = value' in the --config file.\n"
     "Precedence: flags > environment > config file > defaults.\n\noptions:\n";
   for (const auto& o : options()) {
-    std::string flag = std::string("  --") + o.name + " VALUE";
+    std::string flag = std::string("  --") + o.name + (o.flag ? "" : " VALUE");
     if (flag.size() < 30) flag.resize(30, ' ');
     u += flag + " " + o.help + "\n" + std::string(31, ' ') + "[" + env_name(o.name) + "]\n";
   }
@@ -173,8 +186,13 @@ domain::Result<Config> parse_config(const std::vector<std::string>& args, char**
         value = name.substr(eq + 1);
         name = name.substr(0, eq);
       } else {
-        if (i + 1 >= args.size()) return bad(name, "missing value");
-        value = args[++i];
+        const Option* o = find_option(name);
+        if (o && o->flag && (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0)) {
+          value = "1";
+        } else {
+          if (i + 1 >= args.size()) return bad(name, "missing value");
+          value = args[++i];
+        }
       }
       if (!find_option(name))
         return make_error(ErrorKind::invalid_input, "unknown option --" + name + " (see --help)");

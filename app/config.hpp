@@ -35,6 +35,9 @@ struct Config {
   std::string redis_password;   ///< TROUPE_REDIS_PASSWORD; never logged
   std::string redis_prefix = "troupe:";
   int redis_timeout_ms = 1000;
+  bool enable_faults = false;   ///< POST /admin/faults exists only then
+  int restart_max = 1000;       ///< intensity R of the resource/order supervisors
+  int restart_window_ms = 10000;  ///< intensity T
 };
 
 /// Parses argv (without argv[0]) and the environment (`envp`, may be null).

@@ -1,7 +1,7 @@
 // troupe: wiring of the whole system, top to bottom.
 //
 //   config -> logging -> store (embedded log) -> actor system
-//     -> store actor, payment pool, supervisor (resources, orders)
+//     -> supervision tree: root -> store, payments, resources, orders
 //     -> HTTP bridge (bind: a busy port is fatal) -> restore -> ready
 //     -> wait for SIGINT/SIGTERM -> drain HTTP -> flush store -> exit 0
 
@@ -18,6 +18,7 @@
 #include "actors/messages.hpp"
 #include "actors/payment_pool.hpp"
 #include "actors/store_actor.hpp"
+#include <atomic>
 #include "app/config.hpp"
 #include "http/bridge.hpp"
 #include "persistence/file_store.hpp"
@@ -27,6 +28,8 @@
 extern char** environ;
 
 namespace {
+
+std::atomic<bool> g_gave_up{false};
 
 using namespace troupe;
 
@@ -76,20 +79,28 @@ int serve(const app::Config& cfg) {
     caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.caf_threads));
   caf::actor_system sys{caf_cfg};
 
-  auto gateway = std::make_shared<actors::GatewaySettings>();
-  gateway->latency_min_ms = cfg.payment_latency_min_ms;
-  gateway->latency_max_ms = cfg.payment_latency_max_ms;
-  gateway->failure_rate = cfg.payment_failure_rate;
-
   auto ctx = std::make_shared<actors::Context>();
-  ctx->directory = std::make_shared<actors::Directory>();
-  ctx->store = actors::spawn_store_actor(sys, store, ctx->store_health);
-  ctx->payments =
-    actors::spawn_payment_pool(sys, static_cast<size_t>(cfg.payment_workers), gateway);
+  ctx->store_adapter = store;
+  ctx->gateway->latency_min_ms = cfg.payment_latency_min_ms;
+  ctx->gateway->latency_max_ms = cfg.payment_latency_max_ms;
+  ctx->gateway->failure_rate = cfg.payment_failure_rate;
+  ctx->payment_workers = static_cast<size_t>(cfg.payment_workers);
   ctx->timeouts.actor_call = std::chrono::milliseconds(cfg.actor_timeout_ms);
   ctx->timeouts.payment = std::chrono::milliseconds(cfg.payment_timeout_ms);
   ctx->timeouts.store_write = std::chrono::milliseconds(cfg.store_timeout_ms);
-  auto supervisor = supervision::spawn_supervisor(sys, ctx);
+
+  supervision::SupervisionConfig sup_cfg;
+  sup_cfg.resources.max_restarts = cfg.restart_max;
+  sup_cfg.resources.window = std::chrono::milliseconds(cfg.restart_window_ms);
+  sup_cfg.orders.max_restarts = cfg.restart_max;
+  sup_cfg.orders.window = std::chrono::milliseconds(cfg.restart_window_ms);
+  sup_cfg.on_give_up = [] {
+    // The tree cannot heal itself: stop like on SIGTERM, but exit non-zero
+    // so that the process supervisor (systemd, Kubernetes) restarts us.
+    g_gave_up = true;
+    ::kill(::getpid(), SIGTERM);
+  };
+  auto root = supervision::spawn_supervision_tree(sys, ctx, sup_cfg);
 
   http::HttpOptions ho;
   ho.bind = cfg.bind;
@@ -98,17 +109,20 @@ int serve(const app::Config& cfg) {
   ho.body_limit = static_cast<size_t>(cfg.body_limit);
   ho.io_timeout = std::chrono::seconds(cfg.io_timeout_s);
   ho.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
-  http::Bridge bridge(sys, ctx, supervisor, ho);
+  ho.enable_faults = cfg.enable_faults;
+  http::Bridge bridge(sys, ctx, ho);
+  if (cfg.enable_faults) spdlog::warn("fault injection is enabled (POST /admin/faults)");
 
   // Actors first (their last writes are already queued at the store actor,
   // which commits everything queued before it closes), then the store.
   auto shutdown_actors = [&] {
-    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(ctx->payments, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->directory->service("orders"), caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->directory->service("resources"), caf::exit_reason::user_shutdown);
     caf::scoped_actor self{sys};
-    self->request(ctx->store, std::chrono::seconds(30), actors::close_atom::value)
+    self->request(ctx->store(), std::chrono::seconds(30), actors::close_atom::value)
       .receive([](actors::ok_atom) { spdlog::info("store flushed and closed"); },
                [](caf::error& e) { spdlog::error("store close: {}", caf::to_string(e)); });
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   };
 
   if (auto st = bridge.bind(); !st) {
@@ -123,7 +137,7 @@ int serve(const app::Config& cfg) {
   {
     caf::scoped_actor self{sys};
     auto started = std::chrono::steady_clock::now();
-    self->request(supervisor, std::chrono::minutes(10), actors::restore_atom::value)
+    self->request(root, std::chrono::minutes(10), actors::restore_atom::value)
       .receive(
         [&](actors::SupervisionStats& s) {
           auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -148,6 +162,10 @@ int serve(const app::Config& cfg) {
   server.join();
   spdlog::info("HTTP stopped; in-flight requests finished");
   shutdown_actors();
+  if (g_gave_up) {
+    spdlog::critical("exiting after the supervision tree gave up");
+    return 3;
+  }
   return code;
 }
 

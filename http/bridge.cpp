@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <regex>
 
 #include <caf/all.hpp>
@@ -74,7 +76,10 @@ bool check_path_id(const std::string& id, const char* what, httplib::Response& r
 struct Bridge::Impl {
   caf::actor_system& sys;
   std::shared_ptr<const actors::Context> ctx;
-  caf::actor supervisor;
+  std::mutex faults_mu;
+  std::deque<std::string> fault_log;  ///< most recent faults, newest last
+  int default_latency_min = 0, default_latency_max = 0;
+  double default_failure_rate = 0.0;
   HttpOptions opt;
   httplib::Server svr;
   std::atomic<bool> ready{false};
@@ -82,9 +87,14 @@ struct Bridge::Impl {
   int listen_fd = -1;  ///< the listening socket, seen through set_socket_options
   std::array<std::atomic<std::uint64_t>, 600> responses{};
 
-  Impl(caf::actor_system& s, std::shared_ptr<const actors::Context> c, caf::actor sup,
-       HttpOptions o)
-      : sys(s), ctx(std::move(c)), supervisor(std::move(sup)), opt(std::move(o)) {}
+  Impl(caf::actor_system& s, std::shared_ptr<const actors::Context> c, HttpOptions o)
+      : sys(s), ctx(std::move(c)), opt(std::move(o)) {
+    default_latency_min = ctx->gateway->latency_min_ms.load();
+    default_latency_max = ctx->gateway->latency_max_ms.load();
+    default_failure_rate = ctx->gateway->failure_rate.load();
+  }
+
+  caf::actor service(const char* name) const { return ctx->directory->service(name); }
 
   /// One request/response with an actor, bounded by `timeout`.
   template <class T, class... Ts>
@@ -206,7 +216,7 @@ struct Bridge::Impl {
     svr.Post("/v1/resources", [this](Req req, Res res) {
       auto spec = parse_resource(req.body);
       if (!spec) return send_problem(res, spec.error());
-      auto r = ask<actors::RegisterResult>(supervisor, opt.request_timeout,
+      auto r = ask<actors::RegisterResult>(service("resources"), opt.request_timeout,
                                            actors::RegisterResource{*spec});
       if (!r) return send_problem(res, r.error());
       res.set_header("Location", "/v1/resources/" + spec->id);
@@ -258,6 +268,149 @@ struct Bridge::Impl {
       send_json(res, 200, domain::to_json(o->payment));
     });
     allow_only(R"(/v1/payments/([^/]+))", "GET");
+
+    svr.Get("/admin/actors", [this](Req, Res res) { actor_tree(res); });
+    allow_only("/admin/actors", "GET");
+    if (opt.enable_faults) {
+      svr.Get("/admin/faults", [this](Req, Res res) { send_json(res, 200, faults_json()); });
+      svr.Post("/admin/faults", [this](Req req, Res res) { inject_fault(req, res); });
+      allow_only("/admin/faults", "GET, POST");
+    }
+  }
+
+  void actor_tree(httplib::Response& res) {
+    auto views = ask<std::vector<actors::SupervisorView>>(service("root"),
+                                                          std::chrono::milliseconds(3000),
+                                                          actors::tree_atom::value);
+    if (!views) return send_problem(res, views.error());
+    json root;
+    json kids = json::array();
+    for (const auto& v : *views) {
+      json j = {{"name", v.name},
+                {"strategy", v.strategy},
+                {"children", v.children},
+                {"restarts", v.restarts},
+                {"escalations", v.escalations},
+                {"intensity", {{"maxRestarts", v.max_restarts}, {"windowMs", v.window_ms}}},
+                {"lastFailure", v.last_failure.empty() ? json(nullptr) : json(v.last_failure)}};
+      if (v.parent.empty())
+        root = std::move(j);
+      else
+        kids.push_back(std::move(j));
+    }
+    root["supervisors"] = std::move(kids);
+    send_json(res, 200, root);
+  }
+
+  json faults_json() {
+    auto& g = *ctx->gateway;
+    std::lock_guard<std::mutex> l(faults_mu);
+    json log = json::array();
+    for (const auto& f : fault_log) log.push_back(f);
+    return {{"payment",
+             {{"latencyMs", {g.latency_min_ms.load(), g.latency_max_ms.load()}},
+              {"failureRate", g.failure_rate.load()}}},
+            {"recent", std::move(log)}};
+  }
+
+  void note_fault(const std::string& what) {
+    spdlog::warn("fault injected: {}", what);
+    std::lock_guard<std::mutex> l(faults_mu);
+    fault_log.push_back(domain::format_rfc3339(domain::now_ms()) + " " + what);
+    while (fault_log.size() > 50) fault_log.pop_front();
+  }
+
+  void inject_fault(const httplib::Request& req, httplib::Response& res) {
+    auto bad = [&res](const std::string& why) {
+      send_problem(res, make_error(ErrorKind::invalid_input, why));
+    };
+    auto j = json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.size() != 1)
+      return bad("expected one of {\"payment\":…}, {\"crash\":…}, {\"stop\":…}, "
+                 "{\"start\":…}, {\"clear\":true}");
+    const std::string what = j.begin().key();
+    const json& arg = j.begin().value();
+    auto& g = *ctx->gateway;
+    if (what == "clear") {
+      if (arg != true) return bad("'clear' must be true");
+      g.latency_min_ms = default_latency_min;
+      g.latency_max_ms = default_latency_max;
+      g.failure_rate = default_failure_rate;
+      note_fault("clear");
+      return send_json(res, 200, faults_json());
+    }
+    if (what == "payment") {
+      if (!arg.is_object()) return bad("'payment' must be an object");
+      int lo = g.latency_min_ms.load(), hi = g.latency_max_ms.load();
+      double rate = g.failure_rate.load();
+      for (auto it = arg.begin(); it != arg.end(); ++it) {
+        if (it.key() == "latencyMs") {
+          const json& l = it.value();
+          if (!l.is_array() || l.size() != 2 || !l[0].is_number_integer() ||
+              !l[1].is_number_integer() || l[0].get<long>() < 0 ||
+              l[1].get<long>() < l[0].get<long>() || l[1].get<long>() > 600000)
+            return bad("'latencyMs' must be [min, max] with 0 <= min <= max <= 600000");
+          lo = l[0].get<int>();
+          hi = l[1].get<int>();
+        } else if (it.key() == "failureRate") {
+          if (!it.value().is_number() || it.value().get<double>() < 0.0 ||
+              it.value().get<double>() > 1.0)
+            return bad("'failureRate' must be a number between 0 and 1");
+          rate = it.value().get<double>();
+        } else {
+          return bad("unknown field '" + it.key() + "' in 'payment'");
+        }
+      }
+      g.latency_min_ms = lo;
+      g.latency_max_ms = hi;
+      g.failure_rate = rate;
+      note_fault("payment latency " + std::to_string(lo) + ".." + std::to_string(hi) +
+                 " ms, failure rate " + std::to_string(rate));
+      return send_json(res, 200, faults_json());
+    }
+    if (what == "crash") {
+      if (!arg.is_object() || arg.size() != 1)
+        return bad("'crash' takes one of resourceId, orderId, randomResources, supervisor");
+      const std::string key = arg.begin().key();
+      const json& v = arg.begin().value();
+      if (key == "randomResources") {
+        if (!v.is_number_integer() || v.get<long>() < 1 || v.get<long>() > 100000)
+          return bad("'randomResources' must be an integer between 1 and 100000");
+        auto n = ask<std::uint32_t>(service("resources"), opt.request_timeout,
+                                    actors::CrashRandom{v.get<std::uint32_t>()});
+        if (!n) return send_problem(res, n.error());
+        note_fault("crash " + std::to_string(*n) + " random resources");
+        json body = faults_json();
+        body["crashed"] = *n;
+        return send_json(res, 200, body);
+      }
+      if (!v.is_string()) return bad("'" + key + "' must be a string");
+      const std::string id = v.get<std::string>();
+      actors::CrashActor c;
+      caf::actor target;
+      if (key == "resourceId") {
+        c = {"resource", id};
+        target = service("resources");
+      } else if (key == "orderId") {
+        c = {"order", id};
+        target = service("orders");
+      } else if (key == "supervisor") {
+        c = {"supervisor", id};
+        target = service("root");
+      } else {
+        return bad("'crash' takes one of resourceId, orderId, randomResources, supervisor");
+      }
+      auto r = ask<actors::ok_atom>(target, opt.request_timeout, c);
+      if (!r) return send_problem(res, r.error());
+      note_fault("crash " + c.kind + " " + id);
+      json body = faults_json();
+      body["crashed"] = 1;
+      return send_json(res, 200, body);
+    }
+    if (what == "stop" || what == "start")
+      return send_problem(res, make_error(ErrorKind::not_found,
+                                          "no event subscribers run in this version"));
+    return bad("unknown fault '" + what + "'");
   }
 
   void cancel_order(const std::string& id, httplib::Response& res) {
@@ -291,7 +444,7 @@ struct Bridge::Impl {
     p.quantity = in->quantity.value_or(0);
     p.start = in->start.value_or(0);
     p.end = in->end.value_or(0);
-    auto o = ask<domain::Order>(supervisor, opt.request_timeout, std::move(p));
+    auto o = ask<domain::Order>(service("orders"), opt.request_timeout, std::move(p));
     if (!o) return send_problem(res, o.error());
     res.set_header("Location", "/v1/orders/" + o->id);
     send_json(res, 201, domain::to_json(*o));
@@ -343,13 +496,13 @@ struct Bridge::Impl {
     line("troupe_resources " + std::to_string(ctx->directory->resource_count()));
     line("# TYPE troupe_orders gauge");
     line("troupe_orders " + std::to_string(ctx->directory->order_count()));
-    auto sup = ask<actors::SupervisionStats>(supervisor, std::chrono::milliseconds(1000),
+    auto sup = ask<actors::SupervisionStats>(service("root"), std::chrono::milliseconds(1000),
                                              actors::stats_atom::value);
     if (sup) {
       line("# TYPE troupe_actor_restarts_total counter");
       line("troupe_actor_restarts_total " + std::to_string(sup->restarts));
     }
-    auto st = ask<actors::StoreStatsView>(ctx->store, std::chrono::milliseconds(1000),
+    auto st = ask<actors::StoreStatsView>(ctx->store(), std::chrono::milliseconds(1000),
                                           actors::stats_atom::value);
     if (st) {
       line("# TYPE troupe_store_commits_total counter");
@@ -367,8 +520,8 @@ struct Bridge::Impl {
 };
 
 Bridge::Bridge(caf::actor_system& sys, std::shared_ptr<const actors::Context> ctx,
-               caf::actor supervisor, HttpOptions options)
-    : impl_(std::make_unique<Impl>(sys, std::move(ctx), std::move(supervisor), std::move(options))) {
+               HttpOptions options)
+    : impl_(std::make_unique<Impl>(sys, std::move(ctx), std::move(options))) {
   impl_->configure();
 }
 

@@ -29,12 +29,14 @@ struct HttpOptions {
   size_t body_limit = 1 << 20;       ///< bytes; larger bodies get 413
   std::chrono::seconds io_timeout{5};
   std::chrono::milliseconds request_timeout{10000};  ///< longest wait on the actors
+  bool enable_faults = false;  ///< serve POST/GET /admin/faults
 };
 
 class Bridge {
  public:
-  Bridge(caf::actor_system& sys, std::shared_ptr<const actors::Context> ctx,
-         caf::actor supervisor, HttpOptions options);
+  /// Actors are found through ctx->directory (services "root",
+  /// "resources", "orders", "store").
+  Bridge(caf::actor_system& sys, std::shared_ptr<const actors::Context> ctx, HttpOptions options);
   ~Bridge();
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;

@@ -95,7 +95,7 @@ class RedisStore final : public Store {
     std::vector<Reply> r;
     if (auto st = pipeline({{"HGET", hash, field}}, r); !st) return st.error();
     if (r[0]->type == REDIS_REPLY_NIL) return std::optional<std::string>{};
-    if (r[0]->type != REDIS_REPLY_STRING) return unavailable("unexpected reply to HGET");
+    if (r[0]->type != REDIS_REPLY_STRING) return unexpected(r[0], "HGET");
     return std::optional<std::string>{std::string(r[0]->str, r[0]->len)};
   }
 
@@ -104,6 +104,9 @@ class RedisStore final : public Store {
     if (auto st = ensure_connected(false); !st) return st.error();
     std::vector<Reply> r;
     if (auto st = pipeline({{"SMEMBERS", opt_.prefix + "hashes"}}, r); !st) return st.error();
+    // An error reply (-BUSY, -LOADING, -WRONGTYPE, ...) is a failure, never
+    // "no records": a restore from an empty scan would forget allocations.
+    if (!is_string_array(r[0])) return unexpected(r[0], "SMEMBERS");
     std::vector<std::string> hashes;
     for (size_t i = 0; i < r[0]->elements; ++i) {
       std::string h(r[0]->element[i]->str, r[0]->element[i]->len);
@@ -118,6 +121,7 @@ class RedisStore final : public Store {
     for (const auto& h : hashes) {
       std::vector<Reply> hr;
       if (auto st = pipeline({{"HGETALL", h}}, hr); !st) return st.error();
+      if (!is_string_array(hr[0])) return unexpected(hr[0], "HGETALL");
       const std::string base = h.substr(opt_.prefix.size()) + "/";
       for (size_t i = 0; i + 1 < hr[0]->elements; i += 2) {
         std::string key = base + std::string(hr[0]->element[i]->str, hr[0]->element[i]->len);
@@ -160,6 +164,18 @@ class RedisStore final : public Store {
 
  private:
   std::string fence_key() const { return opt_.prefix + "fence"; }
+
+  static bool is_string_array(const Reply& r) {
+    if (!r || r->type != REDIS_REPLY_ARRAY) return false;
+    for (size_t i = 0; i < r->elements; ++i)
+      if (!r->element[i] || r->element[i]->type != REDIS_REPLY_STRING) return false;
+    return true;
+  }
+  static domain::Error unexpected(const Reply& r, const char* command) {
+    if (r && r->type == REDIS_REPLY_ERROR)
+      return unavailable(std::string("redis: ") + command + ": " + std::string(r->str, r->len));
+    return unavailable(std::string("unexpected reply to ") + command);
+  }
 
   std::pair<std::string, std::string> split(const std::string& key) const {
     auto slash = key.rfind('/');

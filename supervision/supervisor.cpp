@@ -1,7 +1,8 @@
 #include "supervision/supervisor.hpp"
 
-#include <deque>
+#include <functional>
 #include <map>
+#include <random>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -9,8 +10,10 @@
 
 #include "actors/messages.hpp"
 #include "actors/order_actor.hpp"
+#include "actors/payment_pool.hpp"
 #include "actors/records.hpp"
 #include "actors/resource_actor.hpp"
+#include "actors/store_actor.hpp"
 
 namespace troupe::supervision {
 namespace {
@@ -18,34 +21,29 @@ namespace {
 using namespace troupe::actors;
 using domain::ErrorKind;
 
-enum class ChildKind { resource, order };
+enum class Kind { store, payments, resources, orders };
 
-struct Child {
-  ChildKind kind;
-  std::string id;
-};
-
-struct SupervisorState {
-  std::shared_ptr<const Context> ctx;
-  RestartPolicy policy;
-  std::unordered_map<caf::actor_addr, Child> children;
-  std::unordered_map<std::string, std::deque<domain::Timestamp>> restart_times;
-  std::map<std::string, domain::ResourceSpec> registering;
-  std::uint64_t restarts = 0;
-  std::string last_failure;
-  std::string id_prefix;
-  std::uint64_t next_order = 0;
-  static inline const char* name = "supervisor";
-
-  /// Children are monitored, not linked: take them down with us, however we
-  /// exit. (Not an attach_functor: CAF destroys the state in on_exit, before
-  /// attached functors run, so such a functor would read a dead map.)
-  ~SupervisorState() {
-    for (const auto& kv : children) caf::anon_send_exit(kv.first, caf::exit_reason::user_shutdown);
+const char* name_of(Kind k) {
+  switch (k) {
+    case Kind::store: return "store";
+    case Kind::payments: return "payments";
+    case Kind::resources: return "resources";
+    case Kind::orders: return "orders";
   }
-};
+  return "?";
+}
 
-using Supervisor = caf::stateful_actor<SupervisorState>;
+/// Directory name of a supervisor ("store" and "payments" name the actors
+/// they supervise).
+const char* service_of(Kind k) {
+  switch (k) {
+    case Kind::store: return "store-supervisor";
+    case Kind::payments: return "payments-supervisor";
+    case Kind::resources: return "resources";
+    case Kind::orders: return "orders";
+  }
+  return "?";
+}
 
 std::string hex(std::uint64_t v) {
   static const char* digits = "0123456789abcdef";
@@ -57,7 +55,32 @@ std::string hex(std::uint64_t v) {
   return s;
 }
 
-bool start_resource(Supervisor* self, const domain::ResourceSpec& spec,
+// ---------------------------------------------------------------------------
+// Per-kind supervisors
+
+struct KindState {
+  Kind kind = Kind::resources;
+  std::shared_ptr<const Context> ctx;
+  RestartIntensity intensity;
+  std::unordered_map<caf::actor_addr, std::string> children;  ///< child -> business id
+  std::string last_failure;
+  std::map<std::string, domain::ResourceSpec> registering;    ///< resources only
+  std::string id_prefix;                                       ///< orders only
+  std::uint64_t next_order = 0;
+  std::mt19937_64 rng{std::random_device{}()};
+  static inline const char* name = "kind-supervisor";
+
+  /// Children are monitored, not linked: take them down with us, however we
+  /// exit. (Not an attach_functor: CAF 0.17 destroys the state in on_exit,
+  /// before attached functors run.)
+  ~KindState() {
+    for (const auto& kv : children) caf::anon_send_exit(kv.first, caf::exit_reason::user_shutdown);
+  }
+};
+
+using KindSup = caf::stateful_actor<KindState>;
+
+bool start_resource(KindSup* self, const domain::ResourceSpec& spec,
                     const std::vector<records::Allocation>& allocs) {
   std::string err;
   auto a = spawn_resource_actor(self, self->state.ctx, spec, allocs, err);
@@ -65,158 +88,205 @@ bool start_resource(Supervisor* self, const domain::ResourceSpec& spec,
     spdlog::error("cannot start resource {}: {}", spec.id, err);
     return false;
   }
-  self->state.children[a.address()] = Child{ChildKind::resource, spec.id};
+  self->state.children[a.address()] = spec.id;
   self->state.ctx->directory->put_resource(spec, a);
   return true;
 }
 
-caf::actor start_order(Supervisor* self, domain::Order order) {
+caf::actor start_order(KindSup* self, domain::Order order) {
   const std::string id = order.id;
   auto a = spawn_order_actor(self, self->state.ctx, std::move(order));
-  self->state.children[a.address()] = Child{ChildKind::order, id};
+  self->state.children[a.address()] = id;
   self->state.ctx->directory->put_order(id, a);
   return a;
 }
 
-void restart(Supervisor* self, const Child& child) {
+void start_service(KindSup* self) {
   auto& s = self->state;
-  s.restarts++;
-  if (child.kind == ChildKind::resource) {
-    auto entry = s.ctx->directory->resource(child.id);
-    if (!entry) return;
-    auto spec = entry->spec;
-    self->request(s.ctx->store, s.ctx->timeouts.store_write, StoreScan{records::alloc_prefix(spec.id)})
-      .then(
-        [=](std::vector<persistence::Record>& recs) {
-          std::vector<records::Allocation> allocs;
-          for (const auto& r : recs)
-            if (auto a = records::decode_alloc(r.value)) allocs.push_back(*a);
-          if (start_resource(self, spec, allocs))
-            spdlog::info("resource {} restarted with {} bookings", spec.id, allocs.size());
-        },
-        [=](caf::error& e) {
-          spdlog::error("restart of resource {}: store read failed: {}", spec.id,
-                        from_caf(e).detail);
-          self->delayed_send(self, std::chrono::seconds(1), restore_atom::value, spec.id);
-        });
-  } else {
-    const std::string id = child.id;
-    self->request(s.ctx->store, s.ctx->timeouts.store_write, StoreGet{records::order_key(id)})
-      .then(
-        [=](StoreValue& v) {
-          if (!v.found) return;  // never became durable: nothing to bring back
-          auto o = records::decode_order(v.value);
-          if (!o) return;
-          start_order(self, std::move(*o));
-          spdlog::info("order {} restarted as {}", id, o->status());
-        },
-        [=](caf::error& e) {
-          spdlog::error("restart of order {}: store read failed: {}", id, from_caf(e).detail);
-        });
+  caf::actor a;
+  if (s.kind == Kind::store)
+    a = spawn_store_actor(self->system(), s.ctx->store_adapter, s.ctx->store_health);
+  else
+    a = spawn_payment_pool(self->system(), s.ctx->payment_workers, s.ctx->gateway);
+  self->monitor(a);
+  s.children[a.address()] = name_of(s.kind);
+  s.ctx->directory->set_service(name_of(s.kind), a);
+}
+
+/// Brings one child back, with its state from the store.
+void restart_child(KindSup* self, const std::string& id) {
+  auto& s = self->state;
+  switch (s.kind) {
+    case Kind::store:
+    case Kind::payments:
+      start_service(self);
+      spdlog::info("{} restarted", name_of(s.kind));
+      return;
+    case Kind::resources: {
+      auto entry = s.ctx->directory->resource(id);
+      if (!entry) return;
+      auto spec = entry->spec;
+      self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreScan{records::alloc_prefix(id)})
+        .then(
+          [=](std::vector<persistence::Record>& recs) {
+            std::vector<records::Allocation> allocs;
+            for (const auto& r : recs)
+              if (auto a = records::decode_alloc(r.value)) allocs.push_back(*a);
+            if (start_resource(self, spec, allocs))
+              spdlog::info("resource {} restarted with {} bookings", id, allocs.size());
+          },
+          [=](caf::error& e) {
+            spdlog::error("restart of resource {}: store read failed ({}); retrying", id,
+                          from_caf(e).detail);
+            self->delayed_send(self, std::chrono::seconds(1), restart_atom::value, id);
+          });
+      return;
+    }
+    case Kind::orders:
+      self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(id)})
+        .then(
+          [=](StoreValue& v) {
+            if (!v.found) {  // never became durable: nothing to bring back
+              self->state.ctx->directory->remove_order(id, caf::actor_addr{});
+              return;
+            }
+            auto o = records::decode_order(v.value);
+            if (!o) return;
+            start_order(self, *o);
+            spdlog::info("order {} restarted as {}", id, o->status());
+          },
+          [=](caf::error& e) {
+            spdlog::error("restart of order {}: store read failed ({}); retrying", id,
+                          from_caf(e).detail);
+            self->delayed_send(self, std::chrono::seconds(1), restart_atom::value, id);
+          });
+      return;
   }
 }
 
-/// Restarts now, or later when this child has been restarting too often.
-void schedule_restart(Supervisor* self, const Child& child) {
+SupervisorView view_of(KindSup* self) {
   auto& s = self->state;
-  auto& times = s.restart_times[child.id];
-  const auto now = domain::now_ms();
-  while (!times.empty() && now - times.front() > s.policy.window.count()) times.pop_front();
-  times.push_back(now);
-  if (static_cast<int>(times.size()) <= s.policy.max_restarts) return restart(self, child);
-  const auto excess = static_cast<int>(times.size()) - s.policy.max_restarts;
-  auto backoff = std::chrono::milliseconds(100) * (1 << std::min(excess, 10));
-  if (backoff > s.policy.max_backoff) backoff = s.policy.max_backoff;
-  spdlog::warn("{} restarted {} times in {} ms: backing off {} ms", child.id, times.size(),
-               s.policy.window.count(), backoff.count());
-  self->delayed_send(self, backoff, restore_atom::value, child.id,
-                     child.kind == ChildKind::resource);
+  SupervisorView v;
+  v.name = name_of(s.kind);
+  v.parent = "root";
+  v.strategy = to_string(s.intensity.policy().strategy);
+  v.children = s.children.size();
+  v.restarts = s.intensity.total_restarts();
+  v.max_restarts = s.intensity.policy().max_restarts;
+  v.window_ms = s.intensity.policy().window.count();
+  v.last_failure = s.last_failure;
+  return v;
 }
 
-SupervisionStats stats_of(Supervisor* self) {
-  SupervisionStats st;
-  st.resources = self->state.ctx->directory->resource_count();
-  st.orders = self->state.ctx->directory->order_count();
-  st.restarts = self->state.restarts;
-  st.last_failure = self->state.last_failure;
-  return st;
+/// Restores every resource (spec + allocations) from the store.
+void restore_resources(KindSup* self, caf::response_promise rp) {
+  const auto t = self->state.ctx->timeouts.store_write * 20;
+  self->request(self->state.ctx->store(), t, StoreScan{records::resource_prefix})
+    .then(
+      [=](std::vector<persistence::Record>& res_recs) mutable {
+        self->request(self->state.ctx->store(), t, StoreScan{"alloc/"})
+          .then(
+            [=](std::vector<persistence::Record>& alloc_recs) mutable {
+              std::map<std::string, std::vector<records::Allocation>> by_resource;
+              for (const auto& r : alloc_recs) {
+                const auto slash = r.key.find('/', 6);
+                if (slash == std::string::npos) continue;
+                if (auto a = records::decode_alloc(r.value))
+                  by_resource[r.key.substr(6, slash - 6)].push_back(*a);
+              }
+              std::uint64_t n = 0;
+              for (const auto& r : res_recs) {
+                auto spec = records::decode_resource(r.value);
+                if (!spec) {
+                  spdlog::error("skipping corrupt record {}", r.key);
+                  continue;
+                }
+                if (start_resource(self, *spec, by_resource[spec->id])) ++n;
+              }
+              rp.deliver(n);
+            },
+            [=](caf::error& e) mutable { rp.deliver(e); });
+      },
+      [=](caf::error& e) mutable { rp.deliver(e); });
 }
 
-caf::behavior supervisor(Supervisor* self, std::shared_ptr<const Context> ctx,
-                         RestartPolicy policy) {
+/// Restores every order from the store.
+void restore_orders(KindSup* self, caf::response_promise rp) {
+  const auto t = self->state.ctx->timeouts.store_write * 20;
+  self->request(self->state.ctx->store(), t, StoreScan{records::order_prefix})
+    .then(
+      [=](std::vector<persistence::Record>& recs) mutable {
+        std::uint64_t n = 0;
+        for (const auto& r : recs) {
+          auto o = records::decode_order(r.value);
+          if (!o) {
+            spdlog::error("skipping corrupt record {}", r.key);
+            continue;
+          }
+          start_order(self, std::move(*o));
+          ++n;
+        }
+        rp.deliver(n);
+      },
+      [=](caf::error& e) mutable { rp.deliver(e); });
+}
+
+caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Context> ctx,
+                              RestartPolicy policy) {
   auto& s = self->state;
+  s.kind = kind;
   s.ctx = std::move(ctx);
-  s.policy = policy;
+  s.intensity = RestartIntensity(policy);
   s.id_prefix = "o-" + hex(static_cast<std::uint64_t>(domain::now_ms())) + "-";
+  if (kind == Kind::store || kind == Kind::payments) start_service(self);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
     auto it = s.children.find(dm.source);
     if (it == s.children.end()) return;
-    Child child = it->second;
+    const std::string id = it->second;
     s.children.erase(it);
     if (!dm.reason || dm.reason == caf::exit_reason::normal) {
-      if (child.kind == ChildKind::order) s.ctx->directory->remove_order(child.id, dm.source);
+      if (s.kind == Kind::orders) s.ctx->directory->remove_order(id, dm.source);
       return;
     }
     if (dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::kill)
-      return;  // the system is going down
-    s.last_failure = (child.kind == ChildKind::resource ? "resource " : "order ") + child.id +
-                     ": " + caf::to_string(dm.reason);
-    spdlog::warn("supervisor: {} failed ({}); restarting", child.id, caf::to_string(dm.reason));
-    schedule_restart(self, child);
+      return;  // we (or the system) are going down
+    s.last_failure = id + ": " + caf::to_string(dm.reason);
+    auto d = s.intensity.on_failure(id, domain::now_ms());
+    if (d.verdict == RestartIntensity::Verdict::escalate) {
+      spdlog::error("supervisor {}: more than {} restarts in {} ms; escalating", name_of(s.kind),
+                    s.intensity.policy().max_restarts, s.intensity.policy().window.count());
+      self->quit(to_caf(ErrorKind::internal, std::string("restart intensity of ") +
+                                                  name_of(s.kind) + " exceeded"));
+      return;
+    }
+    spdlog::warn("supervisor {}: {} failed ({}); restarting in {} ms", name_of(s.kind), id,
+                 caf::to_string(dm.reason), d.delay.count());
+    if (d.delay.count() == 0)
+      restart_child(self, id);
+    else
+      self->delayed_send(self, d.delay, restart_atom::value, id);
   });
   return {
-    [=](restore_atom) -> caf::result<SupervisionStats> {
+    [=](restart_atom, const std::string& id) { restart_child(self, id); },
+    [=](restore_atom) -> caf::result<std::uint64_t> {
       auto rp = self->make_response_promise();
-      auto& s = self->state;
-      const auto t = s.ctx->timeouts.store_write * 20;
-      self->request(s.ctx->store, t, StoreScan{records::resource_prefix})
-        .then(
-          [=](std::vector<persistence::Record>& res_recs) mutable {
-            self->request(self->state.ctx->store, t, StoreScan{"alloc/"})
-              .then(
-                [=](std::vector<persistence::Record>& alloc_recs) mutable {
-                  std::map<std::string, std::vector<records::Allocation>> by_resource;
-                  for (const auto& r : alloc_recs) {
-                    const auto slash = r.key.find('/', 6);
-                    if (slash == std::string::npos) continue;
-                    if (auto a = records::decode_alloc(r.value))
-                      by_resource[r.key.substr(6, slash - 6)].push_back(*a);
-                  }
-                  for (const auto& r : res_recs) {
-                    auto spec = records::decode_resource(r.value);
-                    if (!spec) {
-                      spdlog::error("skipping corrupt record {}", r.key);
-                      continue;
-                    }
-                    start_resource(self, *spec, by_resource[spec->id]);
-                  }
-                  self->request(self->state.ctx->store, t, StoreScan{records::order_prefix})
-                    .then(
-                      [=](std::vector<persistence::Record>& order_recs) mutable {
-                        for (const auto& r : order_recs) {
-                          auto o = records::decode_order(r.value);
-                          if (!o) {
-                            spdlog::error("skipping corrupt record {}", r.key);
-                            continue;
-                          }
-                          start_order(self, std::move(*o));
-                        }
-                        rp.deliver(stats_of(self));
-                      },
-                      [=](caf::error& e) mutable { rp.deliver(e); });
-                },
-                [=](caf::error& e) mutable { rp.deliver(e); });
-          },
-          [=](caf::error& e) mutable { rp.deliver(e); });
+      if (self->state.kind == Kind::resources)
+        restore_resources(self, rp);
+      else if (self->state.kind == Kind::orders)
+        restore_orders(self, rp);
+      else
+        rp.deliver(std::uint64_t{0});
       return rp;
     },
-    [=](restore_atom, const std::string& id, bool is_resource) {
-      restart(self, Child{is_resource ? ChildKind::resource : ChildKind::order, id});
+    [=](stats_atom) -> SupervisorView { return view_of(self); },
+    [=](crash_atom) -> ok_atom {
+      throw std::runtime_error(std::string("crash injected into supervisor ") +
+                               name_of(self->state.kind));
     },
-    [=](restore_atom, const std::string& id) { restart(self, Child{ChildKind::resource, id}); },
     [=](RegisterResource& r) -> caf::result<RegisterResult> {
       auto& s = self->state;
+      if (s.kind != Kind::resources) return to_caf(ErrorKind::internal, "wrong supervisor");
       auto norm = domain::normalize(r.spec);
       if (!norm) return to_caf(norm.error());
       auto spec = std::move(*norm);
@@ -236,7 +306,7 @@ caf::behavior supervisor(Supervisor* self, std::shared_ptr<const Context> ctx,
       auto rp = self->make_response_promise();
       StoreWrite w;
       w.batches.push_back({records::put_resource(spec)});
-      self->request(s.ctx->store, s.ctx->timeouts.store_write, std::move(w))
+      self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
         .then(
           [=](ok_atom) mutable {
             self->state.registering.erase(spec.id);
@@ -250,13 +320,15 @@ caf::behavior supervisor(Supervisor* self, std::shared_ptr<const Context> ctx,
           [=](caf::error& e) mutable {
             self->state.registering.erase(spec.id);
             auto de = from_caf(e);
-            if (de.kind == ErrorKind::timeout) de.kind = ErrorKind::store_unavailable;
+            if (de.kind == ErrorKind::timeout || de.kind == ErrorKind::retry)
+              de.kind = ErrorKind::store_unavailable;
             rp.deliver(to_caf(de));
           });
       return rp;
     },
     [=](PlaceOrder& p) -> caf::result<domain::Order> {
       auto& s = self->state;
+      if (s.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
       auto entry = s.ctx->directory->resource(p.resource_id);
       if (!entry) return to_caf(ErrorKind::not_found, "resource " + p.resource_id + " does not exist");
       p.order_id = s.id_prefix + hex(s.next_order++);
@@ -273,18 +345,233 @@ caf::behavior supervisor(Supervisor* self, std::shared_ptr<const Context> ctx,
       auto& dir = *self->state.ctx->directory;
       caf::actor target = c.kind == "resource" ? dir.resource_actor(c.id) : dir.order(c.id);
       if (!target) return to_caf(ErrorKind::not_found, c.kind + " " + c.id + " is not running");
+      spdlog::warn("fault: crashing {} {}", c.kind, c.id);
       caf::anon_send(target, crash_atom::value);
       return ok_atom::value;
     },
-    [=](stats_atom) -> SupervisionStats { return stats_of(self); },
+    [=](CrashRandom& c) -> std::uint32_t {
+      auto& s = self->state;
+      std::vector<caf::actor_addr> pool;
+      for (const auto& kv : s.children) pool.push_back(kv.first);
+      std::shuffle(pool.begin(), pool.end(), s.rng);
+      std::uint32_t n = 0;
+      for (const auto& addr : pool) {
+        if (n == c.count) break;
+        if (auto a = caf::actor_cast<caf::actor>(addr)) {
+          caf::anon_send(a, crash_atom::value);
+          ++n;
+        }
+      }
+      spdlog::warn("fault: crashing {} random {}", n, name_of(s.kind));
+      return n;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The root
+
+struct RootState {
+  std::shared_ptr<const Context> ctx;
+  SupervisionConfig config;
+  RestartIntensity intensity;
+  std::map<caf::actor_addr, Kind> kids;
+  std::map<Kind, std::uint64_t> escalations;
+  std::map<Kind, std::string> last_escalation;
+  bool restored = false;
+  std::string last_failure;
+  static inline const char* name = "root-supervisor";
+
+  ~RootState() {
+    for (const auto& kv : kids) caf::anon_send_exit(kv.first, caf::exit_reason::user_shutdown);
+  }
+};
+
+using Root = caf::stateful_actor<RootState>;
+
+const RestartPolicy& policy_for(const SupervisionConfig& c, Kind k) {
+  switch (k) {
+    case Kind::store: return c.store;
+    case Kind::payments: return c.payments;
+    case Kind::resources: return c.resources;
+    case Kind::orders: return c.orders;
+  }
+  return c.resources;
+}
+
+caf::actor start_kind(Root* self, Kind k) {
+  auto& s = self->state;
+  auto a = self->spawn<caf::monitored>(kind_supervisor, k, s.ctx, policy_for(s.config, k));
+  s.kids[a.address()] = k;
+  s.ctx->directory->set_service(service_of(k), a);
+  return a;
+}
+
+void collect_tree(Root* self, std::function<void(std::vector<SupervisorView>&)> done) {
+  auto& s = self->state;
+  auto views = std::make_shared<std::vector<SupervisorView>>();
+  SupervisorView root;
+  root.name = "root";
+  root.strategy = to_string(s.intensity.policy().strategy);
+  root.children = s.kids.size();
+  root.restarts = s.intensity.total_restarts();
+  root.max_restarts = s.intensity.policy().max_restarts;
+  root.window_ms = s.intensity.policy().window.count();
+  root.last_failure = s.last_failure;
+  views->push_back(root);
+  auto pending = std::make_shared<size_t>(s.kids.size());
+  if (*pending == 0) return done(*views);
+  for (const auto& kv : s.kids) {
+    const Kind k = kv.second;
+    auto finish = [=]() mutable {
+      if (--*pending == 0) done(*views);
+    };
+    self->request(caf::actor_cast<caf::actor>(kv.first), std::chrono::seconds(2), stats_atom::value)
+      .then(
+        [=](SupervisorView& v) mutable {
+          v.escalations = self->state.escalations[k];
+          if (v.last_failure.empty()) v.last_failure = self->state.last_escalation[k];
+          views->push_back(v);
+          finish();
+        },
+        [=](caf::error&) mutable {
+          SupervisorView v;
+          v.name = name_of(k);
+          v.parent = "root";
+          v.last_failure = "not answering";
+          views->push_back(v);
+          finish();
+        });
+  }
+}
+
+caf::behavior root_supervisor(Root* self, std::shared_ptr<const Context> ctx,
+                              SupervisionConfig config) {
+  auto& s = self->state;
+  s.ctx = std::move(ctx);
+  s.config = std::move(config);
+  s.intensity = RestartIntensity(s.config.root);
+  s.ctx->directory->set_service("root", self);
+  for (Kind k : {Kind::store, Kind::payments, Kind::resources, Kind::orders}) start_kind(self, k);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& s = self->state;
+    auto it = s.kids.find(dm.source);
+    if (it == s.kids.end()) return;
+    const Kind k = it->second;
+    s.kids.erase(it);
+    if (!dm.reason || dm.reason == caf::exit_reason::normal ||
+        dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::kill)
+      return;
+    s.escalations[k]++;
+    s.last_escalation[k] = caf::to_string(dm.reason);
+    s.last_failure = std::string(name_of(k)) + ": " + caf::to_string(dm.reason);
+    auto d = s.intensity.on_failure(name_of(k), domain::now_ms());
+    if (d.verdict == RestartIntensity::Verdict::escalate) {
+      spdlog::critical("root supervisor: restart intensity exceeded ({}); giving up",
+                       s.last_failure);
+      if (s.config.on_give_up) s.config.on_give_up();
+      self->quit(to_caf(ErrorKind::internal, "root restart intensity exceeded"));
+      return;
+    }
+    spdlog::warn("root supervisor: {} failed ({}); restarting it with its children",
+                 name_of(k), caf::to_string(dm.reason));
+    if (k == Kind::orders) s.ctx->directory->clear_orders();
+    auto a = start_kind(self, k);
+    if (s.restored && (k == Kind::resources || k == Kind::orders))
+      self->request(a, s.ctx->timeouts.store_write * 20, restore_atom::value)
+        .then([=](std::uint64_t n) { spdlog::info("{} restored {} children", name_of(k), n); },
+              [=](caf::error& e) {
+                spdlog::error("{} restore failed: {}", name_of(k), caf::to_string(e));
+              });
+  });
+  return {
+    [=](restore_atom) -> caf::result<SupervisionStats> {
+      auto rp = self->make_response_promise();
+      auto dir = self->state.ctx->directory;
+      const auto t = self->state.ctx->timeouts.store_write * 40;
+      // Children may start lazily: one round trip to each service supervisor
+      // guarantees the store actor and the payment pool exist before use.
+      self->request(dir->service(service_of(Kind::store)), t, stats_atom::value)
+        .then(
+          [=](SupervisorView&) mutable {
+      self->request(dir->service(service_of(Kind::payments)), t, stats_atom::value)
+        .then(
+          [=](SupervisorView&) mutable {
+      self->request(dir->service("resources"), t, restore_atom::value)
+        .then(
+          [=](std::uint64_t) mutable {
+            self->request(dir->service("orders"), t, restore_atom::value)
+              .then(
+                [=](std::uint64_t) mutable {
+                  self->state.restored = true;
+                  SupervisionStats st;
+                  st.resources = dir->resource_count();
+                  st.orders = dir->order_count();
+                  rp.deliver(st);
+                },
+                [=](caf::error& e) mutable { rp.deliver(e); });
+          },
+          [=](caf::error& e) mutable { rp.deliver(e); });
+          },
+          [=](caf::error& e) mutable { rp.deliver(e); });
+          },
+          [=](caf::error& e) mutable { rp.deliver(e); });
+      return rp;
+    },
+    [=](tree_atom) -> caf::result<std::vector<SupervisorView>> {
+      auto rp = self->make_response_promise();
+      collect_tree(self, [rp](std::vector<SupervisorView>& views) mutable { rp.deliver(views); });
+      return rp;
+    },
+    [=](stats_atom) -> caf::result<SupervisionStats> {
+      auto rp = self->make_response_promise();
+      auto dir = self->state.ctx->directory;
+      collect_tree(self, [rp, dir](std::vector<SupervisorView>& views) mutable {
+        SupervisionStats st;
+        st.resources = dir->resource_count();
+        st.orders = dir->order_count();
+        for (const auto& v : views) {
+          st.restarts += v.restarts;
+          if (!v.last_failure.empty()) st.last_failure = v.last_failure;
+        }
+        rp.deliver(st);
+      });
+      return rp;
+    },
+    // The root is also the tree's front door: it hands work to the right
+    // supervisor (one hop; the HTTP bridge goes to them directly).
+    [=](RegisterResource& r) -> caf::result<RegisterResult> {
+      self->delegate(self->state.ctx->directory->service("resources"), std::move(r));
+      return caf::delegated<RegisterResult>{};
+    },
+    [=](PlaceOrder& p) -> caf::result<domain::Order> {
+      self->delegate(self->state.ctx->directory->service("orders"), std::move(p));
+      return caf::delegated<domain::Order>{};
+    },
+    [=](CrashActor& c) -> caf::result<ok_atom> {
+      if (c.kind == "resource" || c.kind == "order") {
+        self->delegate(self->state.ctx->directory->service(c.kind == "resource" ? "resources"
+                                                                                 : "orders"),
+                       std::move(c));
+        return caf::delegated<ok_atom>{};
+      }
+      if (c.kind != "supervisor") return to_caf(ErrorKind::invalid_input, "unknown kind " + c.kind);
+      caf::actor a;
+      for (const auto& kv : self->state.kids)
+        if (name_of(kv.second) == c.id) a = caf::actor_cast<caf::actor>(kv.first);
+      if (!a) return to_caf(ErrorKind::not_found, "no supervisor named " + c.id);
+      spdlog::warn("fault: crashing supervisor {}", c.id);
+      caf::anon_send(a, crash_atom::value);
+      return ok_atom::value;
+    },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_supervisor(caf::actor_system& sys, std::shared_ptr<const actors::Context> ctx,
-                            RestartPolicy policy) {
-  return sys.spawn(supervisor, std::move(ctx), policy);
+caf::actor spawn_supervision_tree(caf::actor_system& sys, std::shared_ptr<const actors::Context> ctx,
+                                  SupervisionConfig config) {
+  return sys.spawn(root_supervisor, std::move(ctx), std::move(config));
 }
 
 }  // namespace troupe::supervision

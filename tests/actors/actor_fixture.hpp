@@ -112,16 +112,23 @@ class ActorFixture : public ::testing::Test {
     auto opened = persistence::open_file_store(opts);
     ASSERT_TRUE(opened.ok()) << opened.error().detail;
     std::shared_ptr<persistence::Store> fs = std::move(*opened);
-    store = actors::spawn_store_actor(*sys, std::move(fs));
-    payments = actors::spawn_payment_pool(*sys, payment_workers, gateway);
     directory = std::make_shared<actors::Directory>();
     auto c = std::make_shared<actors::Context>();
     c->directory = directory;
-    c->store = store;
-    c->payments = payments;
+    c->store_adapter = std::move(fs);
+    c->gateway = gateway;
+    c->payment_workers = payment_workers;
     c->timeouts = timeouts;
     ctx = c;
-    supervisor = supervision::spawn_supervisor(*sys, ctx, policy);
+    supervision::SupervisionConfig sc;
+    sc.resources = policy;
+    sc.orders = policy;
+    supervisor = supervision::spawn_supervision_tree(*sys, ctx, sc);
+    // The tree registers its services as it starts; wait until they exist.
+    for (int i = 0; i < 400 && (!directory->service("store") || !directory->service("payments")); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    store = directory->service("store");
+    payments = directory->service("payments");
     self_ = std::make_unique<caf::scoped_actor>(*sys);
   }
 
@@ -132,8 +139,6 @@ class ActorFixture : public ::testing::Test {
     if (!sys) return;
     self_.reset();
     caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(payments, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
     std::atomic<bool> done{false};
     std::thread watchdog([&] {
       for (int i = 0; i < 100 && !done.load(); ++i) std::this_thread::sleep_for(100ms);

@@ -776,20 +776,19 @@ class RedisServer {
 
 class TroupeServer {
  public:
-  /// `args` are appended after `serve --port P --data-dir D --bind 127.0.0.1`.
-  /// `port` 0 picks a free one.
+  /// `args` are appended after `serve --port P --data-dir D --bind 127.0.0.1`
+  /// (and `--redis URL` under TROUPE_IT_STORE=redis). `port` 0 picks a free one.
   explicit TroupeServer(std::vector<std::string> args = {}, int port = 0)
       : args_(std::move(args)), port_(port > 0 ? port : pick_free_port()) {
-    std::string tmpl =
-        (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) +
-        "/troupe-it-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
-      return;
+    const std::string store = it_store();
+    if (store == "redis") {
+      redis_ = std::make_shared<RedisServer>();
+    } else if (store != "file") {
+      ADD_FAILURE() << "TROUPE_IT_STORE='" << store << "': expected 'file' or 'redis'";
+      return;  // no temp dir: spawn() refuses
     }
-    root_ = buf.data();
+    root_ = make_temp_dir("troupe-it");
+    if (root_.empty()) return;
     data_dir_ = root_ + "/data";
     std::filesystem::create_directory(data_dir_);
   }
@@ -805,7 +804,12 @@ class TroupeServer {
       for (int run = 1; run <= runs_; ++run)
         std::fprintf(stderr, "---- troupe server log, run %d of %d ----\n%s\n----\n", run, runs_,
                      tail(log(run), 3000).c_str());
+      if (redis_)
+        for (int run = 1; run <= redis_->runs(); ++run)
+          std::fprintf(stderr, "---- redis-server log, run %d of %d ----\n%s\n----\n", run,
+                       redis_->runs(), tail(redis_->log(run), 2000).c_str());
     }
+    // redis_ (when this was its last owner) is killed and removed after this.
     if (!root_.empty() && !std::getenv("TROUPE_IT_KEEP")) {
       std::error_code ec;
       std::filesystem::remove_all(root_, ec);
@@ -824,10 +828,17 @@ class TroupeServer {
   }
 
   /// Forks and execs the binary without waiting for it. "" on success.
+  /// Under TROUPE_IT_STORE=redis the first spawn starts this server's Redis
+  /// first; later spawns (restart after kill9/stop) reuse it as it is — a
+  /// Redis a test stopped or killed on purpose is not brought back here.
   std::string spawn() {
     if (pid_ > 0) return "already running";
     if (root_.empty()) return "no temp dir";
     if (port_ <= 0) return "no free port";
+    if (redis_ && redis_->runs() == 0) {
+      std::string why = redis_->start();
+      if (!why.empty()) return "cannot start the Redis for this server: " + why;
+    }
     ++runs_;
     stdout_path_ = out_path(runs_);
     stderr_path_ = err_path(runs_);
@@ -835,46 +846,20 @@ class TroupeServer {
     std::vector<std::string> argv_s = {TROUPE_BINARY, "serve",     "--port",
                                        std::to_string(port_), "--data-dir", data_dir_,
                                        "--bind",      "127.0.0.1"};
+    if (redis_) {
+      argv_s.push_back("--redis");
+      argv_s.push_back(redis_->url());
+    }
     argv_s.insert(argv_s.end(), args_.begin(), args_.end());
     // The binary runs as it is: troupe logs to unbuffered stderr, so even a
     // killed server leaves its log.
-    std::vector<char*> argv;
-    for (auto& s : argv_s) argv.push_back(s.data());
-    argv.push_back(nullptr);
     command_line_.clear();
     for (auto& s : argv_s) command_line_ += (command_line_.empty() ? "" : " ") + s;
     commands_.push_back(command_line_);
 
-    int out_fd = ::open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err_fd = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out_fd < 0 || err_fd < 0 || null_fd < 0) return "cannot open log files";
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      // Child: async-signal-safe calls only.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      ::setpgid(0, 0);  // a terminal's Ctrl-C goes to the test, not straight to us
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      ::sigaction(SIGPIPE, &dfl, nullptr);
-      ::dup2(null_fd, 0);
-      ::dup2(out_fd, 1);
-      ::dup2(err_fd, 2);
-      ::syscall(SYS_close_range, 3u, ~0u, 0u);  // drop the test's sockets
-      ::execv(argv[0], argv.data());
-      const char msg[] = "troupe integration test: execv failed\n";
-      (void)!::write(2, msg, sizeof msg - 1);
-      ::_exit(127);
-    }
-    ::close(out_fd);
-    ::close(err_fd);
-    ::close(null_fd);
-    if (pid < 0) return std::string("fork: ") + std::strerror(errno);
+    std::string why;
+    const pid_t pid = spawn_child(argv_s, stdout_path_, stderr_path_, why);
+    if (pid < 0) return why;
     pid_ = pid;
     return "";
   }
@@ -935,11 +920,11 @@ class TroupeServer {
     ::kill(pid_, SIGKILL);
     int st = 0;
     ::waitpid(pid_, &st, 0);
-    last_exit_ = decode(st);
+    last_exit_ = decode_wait_status(st);
     pid_ = -1;
   }
 
-  /// Starts again on the same data dir (stopping gracefully first if still
+  /// Starts again on the same data dir (and the same Redis) (stopping gracefully first if still
   /// running). A fresh port by default: the old one may linger in TIME_WAIT.
   std::string restart(bool new_port = true, std::chrono::milliseconds ready_timeout = 15s) {
     if (pid_ > 0) stop();
@@ -951,6 +936,14 @@ class TroupeServer {
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::string& data_dir() const { return data_dir_; }
+  /// The Redis this server uses (TROUPE_IT_STORE=redis, or use_redis), else
+  /// nullptr. Fault tests may pause/kill/restart it.
+  RedisServer* redis() const { return redis_.get(); }
+  bool uses_redis() const { return redis_ != nullptr; }
+  /// Before the first spawn: use `r` (e.g. shared by two servers, or one
+  /// with extra options) instead of this server's own Redis. A Redis not yet
+  /// started is started by the first spawn.
+  void use_redis(std::shared_ptr<RedisServer> r) { redis_ = std::move(r); }
   const std::string& command_line() const { return command_line_; }
   std::optional<int> last_exit() const { return last_exit_; }
 
@@ -973,17 +966,12 @@ class TroupeServer {
  private:
   std::string out_path(int run) const { return root_ + "/stdout-" + std::to_string(run) + ".log"; }
   std::string err_path(int run) const { return root_ + "/stderr-" + std::to_string(run) + ".log"; }
-  static int decode(int st) {
-    if (WIFEXITED(st)) return WEXITSTATUS(st);
-    if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-    return -1;
-  }
   std::optional<int> try_reap() {
     if (pid_ <= 0) return last_exit_;
     int st = 0;
     pid_t r = ::waitpid(pid_, &st, WNOHANG);
     if (r == pid_) {
-      last_exit_ = decode(st);
+      last_exit_ = decode_wait_status(st);
       pid_ = -1;
       return last_exit_;
     }
@@ -997,6 +985,7 @@ class TroupeServer {
   pid_t pid_ = -1;
   int runs_ = 0;
   std::optional<int> last_exit_;
+  std::shared_ptr<RedisServer> redis_;  // killed after the troupe child (destructor body)
 };
 
 // ---------------------------------------------------------------------------
