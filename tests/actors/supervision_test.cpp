@@ -211,5 +211,82 @@ TEST_F(Restore, NewSystemOnSameDataDirBringsBackResourcesAndOrders) {
   EXPECT_EQ(clash.error.kind, ErrorKind::unavailable);
 }
 
+
+/// A resources supervisor allowed one restart in a long window.
+class Escalation : public ActorFixture {
+ protected:
+  Escalation() {
+    policy.max_restarts = 1;
+    policy.window = 60000ms;
+  }
+};
+
+TEST_F(Escalation, TooManyRestartsEscalateAndTheRootRestoresTheWholeSubtree) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  ASSERT_TRUE(register_resource(capacity_spec("show-2", 5, 100)).ok());
+  ASSERT_TRUE(place("show-1", 4).ok());
+  ASSERT_TRUE(place("show-2", 2).ok());
+  ASSERT_TRUE(ask<actors::SupervisionStats>(supervisor, actors::restore_atom::value).ok());
+  const auto resources_sup = directory->service("resources");
+
+  // First crash: restarted by the resources supervisor (1 of 1 allowed).
+  auto old = directory->resource_actor("show-1");
+  ASSERT_TRUE(ask<ok_atom>(supervisor, CrashActor{"resource", "show-1"}).ok());
+  ASSERT_TRUE(eventually([&] {
+    auto now = directory->resource_actor("show-1");
+    return now && now != old && ask_for<actors::ResourceView>(now, 500ms, actors::get_atom::value).ok();
+  }));
+  EXPECT_EQ(directory->service("resources"), resources_sup);
+
+  // Second crash within the window: the supervisor gives up, the root
+  // restarts it, and it brings back every resource from the store.
+  old = directory->resource_actor("show-1");
+  ASSERT_TRUE(ask<ok_atom>(supervisor, CrashActor{"resource", "show-1"}).ok());
+  ASSERT_TRUE(eventually([&] {
+    auto sup = directory->service("resources");
+    auto now = directory->resource_actor("show-2");
+    return sup && sup != resources_sup && now &&
+           ask_for<actors::ResourceView>(now, 500ms, actors::get_atom::value).ok() &&
+           directory->resource_actor("show-1") != old;
+  })) << "the resources supervisor was not restarted by the root";
+
+  EXPECT_EQ(view("show-1").value->available, 6);
+  EXPECT_EQ(view("show-2").value->available, 3);
+
+  auto tree = ask<std::vector<actors::SupervisorView>>(supervisor, actors::tree_atom::value);
+  ASSERT_TRUE(tree.ok()) << tree.describe();
+  bool seen = false;
+  for (const auto& v : *tree.value) {
+    if (v.name == "root") {
+      EXPECT_EQ(v.restarts, 1u);
+    }
+    if (v.name == "resources") {
+      seen = true;
+      EXPECT_EQ(v.escalations, 1u);
+      EXPECT_EQ(v.children, 2u);
+    }
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_TRUE(place("show-2", 3).ok()) << "the restored subtree takes orders";
+}
+
+TEST_F(Supervision, CrashedSupervisorIsRestartedByTheRoot) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  ASSERT_TRUE(place("show-1", 3).ok());
+  ASSERT_TRUE(ask<actors::SupervisionStats>(supervisor, actors::restore_atom::value).ok());
+  const auto before = directory->service("resources");
+  ASSERT_TRUE(ask<ok_atom>(supervisor, CrashActor{"supervisor", "resources"}).ok());
+  ASSERT_TRUE(eventually([&] {
+    auto sup = directory->service("resources");
+    auto r = directory->resource_actor("show-1");
+    return sup && sup != before && r &&
+           ask_for<actors::ResourceView>(r, 500ms, actors::get_atom::value).ok() &&
+           view("show-1").value->available == 7;
+  }));
+  EXPECT_EQ(view("show-1").value->available, 7);
+  auto unknown = ask<ok_atom>(supervisor, CrashActor{"supervisor", "nope"});
+  EXPECT_FALSE(unknown.ok());
+}
+
 }  // namespace
 }  // namespace troupe::testing
