@@ -64,7 +64,14 @@ int serve(const app::Config& cfg) {
     if (!cfg.redis_password.empty()) rso.url.password = cfg.redis_password;
     rso.prefix = cfg.redis_prefix;
     rso.timeout = std::chrono::milliseconds(cfg.redis_timeout_ms);
-    opened = persistence::open_redis_store(rso);
+    // Redis may still be starting or loading its AOF: retry for a while.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (int attempt = 1;; ++attempt) {
+      opened = persistence::open_redis_store(rso);
+      if (opened || std::chrono::steady_clock::now() >= give_up) break;
+      if (attempt == 1) spdlog::warn("waiting for redis: {}", opened.error().detail);
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
   }
   if (!opened) {
     std::fprintf(stderr, "troupe: %s\n", opened.error().detail.c_str());
