@@ -1,0 +1,124 @@
+// Operations endpoints against the real binary: the supervision tree at
+// /admin/actors, and fault injection at /admin/faults (absent unless enabled).
+
+#include "server.hpp"
+
+using namespace troupe_it;
+
+namespace {
+
+std::vector<std::string> with_faults() {
+  auto args = fast_payments();
+  args.push_back("--enable-faults");
+  return args;
+}
+
+json supervisor_named(const json& tree, const std::string& name) {
+  for (const auto& s : tree["supervisors"])
+    if (s.value("name", "") == name) return s;
+  return json();
+}
+
+json order_body(const std::string& rid, long long q) {
+  return {{"resourceId", rid}, {"customerId", "c-1"}, {"quantity", q}};
+}
+
+}  // namespace
+
+TEST(Admin, FaultsDoNotExistUnlessEnabled) {
+  TroupeServer server(fast_payments());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"clear", true}}), 404));
+  EXPECT_TRUE(IsProblem(http.get("/admin/faults"), 404));
+  // The tree is always visible.
+  auto tree = http.get("/admin/actors");
+  ASSERT_EQ(tree.status, 200) << tree.describe();
+  auto t = tree.body_json();
+  EXPECT_EQ(str(t, "name"), "root");
+  EXPECT_EQ(t["supervisors"].size(), 4u) << t.dump();
+  for (const char* n : {"store", "payments", "resources", "orders"})
+    EXPECT_FALSE(supervisor_named(t, n).is_null()) << n << " missing in " << t.dump();
+}
+
+TEST(Admin, CrashedResourceComesBackWithItsSeatsAndTheTreeShowsTheRestart) {
+  TroupeServer server(with_faults());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_EQ(http.post("/v1/resources", musical("show-1", 10)).status, 201);
+  ASSERT_EQ(http.post("/v1/orders", order_body("show-1", 4)).status, 201);
+
+  auto crash = http.post("/admin/faults", json{{"crash", {{"resourceId", "show-1"}}}});
+  ASSERT_EQ(crash.status, 200) << crash.describe();
+
+  // Back within a moment, with its state; at most one request may notice.
+  long long available = -1;
+  for (int i = 0; i < 100 && available != 6; ++i) {
+    auto r = http.get("/v1/resources/show-1");
+    if (r.status == 200) available = r.body_json().value("available", -1LL);
+    if (available != 6) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(available, 6);
+  EXPECT_EQ(http.post("/v1/orders", order_body("show-1", 6)).status, 201);
+  EXPECT_TRUE(IsProblem(http.post("/v1/orders", order_body("show-1", 1)), 409));
+
+  auto tree = http.get("/admin/actors").body_json();
+  auto res = supervisor_named(tree, "resources");
+  EXPECT_GE(res.value("restarts", 0), 1) << tree.dump();
+  EXPECT_NE(res["lastFailure"].get<std::string>().find("show-1"), std::string::npos) << tree.dump();
+
+  EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"crash", {{"resourceId", "nope"}}}}), 404));
+  EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"crash", {{"bogus", 1}}}}), 400));
+  EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"nonsense", true}}), 400));
+}
+
+TEST(Admin, PaymentFaultsChangeOutcomesAndClearRestoresThem) {
+  TroupeServer server(with_faults());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_EQ(http.post("/v1/resources", musical("show-1", 10)).status, 201);
+
+  auto set = http.post("/admin/faults", json{{"payment", {{"failureRate", 1.0}}}});
+  ASSERT_EQ(set.status, 200) << set.describe();
+  EXPECT_DOUBLE_EQ(set.body_json()["payment"].value("failureRate", -1.0), 1.0);
+  auto declined = http.post("/v1/orders", order_body("show-1", 2));
+  EXPECT_TRUE(IsProblem(declined, 402)) << declined.describe();
+
+  auto slow = http.post("/admin/faults",
+                        json{{"payment", {{"failureRate", 0.0}, {"latencyMs", {700, 700}}}}});
+  ASSERT_EQ(slow.status, 200) << slow.describe();
+  auto timed_out = http.post("/v1/orders", order_body("show-1", 2));
+  EXPECT_TRUE(IsProblem(timed_out, 503)) << timed_out.describe();
+  EXPECT_FALSE(timed_out.header("Retry-After").empty());
+
+  EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"payment", {{"failureRate", 2}}}}), 400));
+  EXPECT_TRUE(
+    IsProblem(http.post("/admin/faults", json{{"payment", {{"latencyMs", {5, 1}}}}}), 400));
+
+  ASSERT_EQ(http.post("/admin/faults", json{{"clear", true}}).status, 200);
+  EXPECT_EQ(http.post("/v1/orders", order_body("show-1", 2)).status, 201);
+  auto faults = http.get("/admin/faults").body_json();
+  EXPECT_GE(faults["recent"].size(), 3u) << faults.dump();
+  // Nothing of the failed orders holds seats.
+  EXPECT_EQ(http.get("/v1/resources/show-1").body_json().value("available", -1LL), 8);
+}
+
+TEST(Admin, CrashedSupervisorIsRestartedWithItsChildren) {
+  TroupeServer server(with_faults());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_EQ(http.post("/v1/resources", musical("show-1", 10)).status, 201);
+  ASSERT_EQ(http.post("/v1/orders", order_body("show-1", 3)).status, 201);
+  auto crash = http.post("/admin/faults", json{{"crash", {{"supervisor", "resources"}}}});
+  ASSERT_EQ(crash.status, 200) << crash.describe();
+  long long available = -1;
+  for (int i = 0; i < 100 && available != 7; ++i) {
+    auto r = http.get("/v1/resources/show-1");
+    if (r.status == 200) available = r.body_json().value("available", -1LL);
+    if (available != 7) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(available, 7);
+  auto tree = http.get("/admin/actors").body_json();
+  EXPECT_EQ(tree.value("restarts", 0), 1) << tree.dump();
+  EXPECT_EQ(supervisor_named(tree, "resources").value("escalations", 0), 1) << tree.dump();
+}
