@@ -25,6 +25,7 @@ struct OrderState {
   /// A durable write's outcome is unknown: the client got a 503 and the
   /// store will tell (polled) whether the order was confirmed / cancelled.
   bool in_doubt = false;
+  bool settling = false;         ///< a store read deciding the outcome is running
   static inline const char* name = "order";
 
   /// However the actor ends (crash, shutdown), the caller gets an answer.
@@ -92,8 +93,10 @@ void compensate(OrderActor* self, domain::Error e) {
   reject(self, std::move(e));
 }
 
+void settle_from_store(OrderActor* self, domain::Error fallback);
+
 /// The store failed while making this order's change durable. Answer fast
-/// (503, with the order id), then learn the outcome from the store.
+/// (503, with the order id), then learn the outcome from the store (polled).
 void enter_doubt(OrderActor* self, domain::Error e) {
   auto& s = self->state;
   e.kind = ErrorKind::store_unavailable;
@@ -103,42 +106,46 @@ void enter_doubt(OrderActor* self, domain::Error e) {
     s.owed.deliver(to_caf(e));
   }
   s.busy = true;
-  if (!s.in_doubt) {
-    s.in_doubt = true;
-    self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
-  }
+  s.in_doubt = true;
+  self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
 }
 
-/// One attempt to settle an in-doubt order from its stored record.
-void resolve(OrderActor* self) {
+/// Reads the order's record — answered after every write queued before the
+/// read — and adopts what the store says: a confirmed or cancelled record
+/// wins; without one, a confirmation never happened (compensate) and a
+/// cancellation that did not happen leaves the order confirmed. `fallback`
+/// is the error answered (if still owed) when nothing happened. When the
+/// read fails the order is in doubt until a later read succeeds.
+void settle_from_store(OrderActor* self, domain::Error fallback) {
   auto& s = self->state;
-  if (!s.in_doubt) return;
+  if (s.settling) return;
+  s.settling = true;
   self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
     .then(
       [=](StoreValue& v) {
         auto& st = self->state;
+        st.settling = false;
         st.in_doubt = false;
         std::optional<domain::Order> stored;
         if (v.found)
           if (auto o = records::decode_order(v.value)) stored = *o;
-        const bool was_cancelling = st.order.phase == OrderPhase::confirmed;
         if (stored && (stored->phase == OrderPhase::confirmed ||
                        stored->phase == OrderPhase::cancelled)) {
           if (stored->phase == OrderPhase::cancelled && st.order.phase != OrderPhase::cancelled)
             anon_send(st.ctx->payments(), RefundRequest{stored->payment.id, stored->amount, false});
           st.order = *stored;
-          st.busy = false;
-          spdlog::info("order {}: in-doubt write resolved: {}", st.order.id, st.order.status());
-        } else if (was_cancelling) {
-          st.busy = false;  // the cancellation did not happen; still confirmed
+          spdlog::info("order {}: outcome read from the store: {}", st.order.id, st.order.status());
+          answer(self, st.order);
+        } else if (st.order.phase == OrderPhase::confirmed) {
+          answer_error(self, fallback);  // the cancellation did not happen
         } else {
-          spdlog::info("order {}: in-doubt confirmation did not happen; compensating", st.order.id);
-          compensate(self, domain::make_error(ErrorKind::store_unavailable,
-                                              "the booking could not be stored"));
+          spdlog::info("order {}: the confirmation did not happen; compensating", st.order.id);
+          compensate(self, fallback);
         }
       },
-      [=](caf::error&) {
-        self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
+      [=](caf::error& err) {
+        self->state.settling = false;
+        enter_doubt(self, from_caf(err));
       });
 }
 
@@ -163,20 +170,7 @@ void confirm(OrderActor* self) {
           return compensate(self, e);
         // The outcome is unknown (resource restarted or slow). Any write the
         // resource started before our deadline is queued ahead of this read.
-        const auto key = records::order_key(self->state.order.id);
-        self->request(self->state.ctx->store(), self->state.ctx->timeouts.store_write, StoreGet{key})
-          .then(
-            [=](StoreValue& v) {
-              if (v.found) {
-                auto o = records::decode_order(v.value);
-                if (o && o->phase == OrderPhase::confirmed) {
-                  self->state.order = *o;
-                  return answer(self, *o);
-                }
-              }
-              compensate(self, e);
-            },
-            [=](caf::error& err2) { enter_doubt(self, from_caf(err2)); });
+        settle_from_store(self, e);
       });
 }
 
@@ -260,7 +254,11 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       return s.owed;
     },
     [=](get_atom) -> domain::Order { return self->state.order; },
-    [=](tick_atom) { resolve(self); },
+    [=](tick_atom) {
+      if (self->state.in_doubt)
+        settle_from_store(self, domain::make_error(ErrorKind::store_unavailable,
+                                                   "the change could not be stored"));
+    },
     [=](cancel_atom) -> caf::result<domain::Order> {
       auto& s = self->state;
       if (s.in_doubt)
@@ -297,22 +295,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
             // Outcome unknown (the resource restarted or was slow): the store
             // decides. The read is queued behind any write already sent.
             e.kind = ErrorKind::retry;
-            const auto key = records::order_key(self->state.order.id);
-            self->request(self->state.ctx->store(), self->state.ctx->timeouts.store_write, StoreGet{key})
-              .then(
-                [=](StoreValue& v) {
-                  if (v.found) {
-                    auto o = records::decode_order(v.value);
-                    if (o && o->phase == OrderPhase::cancelled) {
-                      self->state.order = *o;
-                      anon_send(self->state.ctx->payments(),
-                                RefundRequest{o->payment.id, o->amount, false});
-                      return answer(self, *o);
-                    }
-                  }
-                  answer_error(self, e);
-                },
-                [=](caf::error& err2) { enter_doubt(self, from_caf(err2)); });
+            settle_from_store(self, e);
           });
       return s.owed;
     },

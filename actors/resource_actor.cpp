@@ -123,6 +123,40 @@ void write_failed(ResourceActor* self, const domain::Order& attempted, caf::erro
   schedule_resolve(self);
 }
 
+/// Writes `batch` (the order's new record and its allocation change) and,
+/// once durable, applies `apply` to the book and answers the order. While
+/// the write runs the units stay taken; if it fails they stay taken until the
+/// store tells the outcome (write_failed).
+template <class Apply>
+caf::result<domain::Order> write_durably(ResourceActor* self, const domain::Order& order,
+                                         persistence::Batch batch, Apply apply) {
+  auto& s = self->state;
+  const std::string oid = order.id;
+  if (s.owed.count(oid)) return to_caf(ErrorKind::conflict, "order " + oid + " is being written");
+  if (s.in_doubt.count(oid))
+    return to_caf(ErrorKind::store_unavailable, "order " + oid + " awaits the store; retry");
+  auto rp = self->make_response_promise();
+  s.owed.emplace(oid, rp);
+  StoreWrite w;
+  w.batches.push_back(std::move(batch));
+  self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
+    .then(
+      [=](ok_atom) {
+        auto& st = self->state;
+        auto owed = st.owed.find(oid);
+        if (owed == st.owed.end()) return;
+        auto applied = apply(st, oid);
+        forget_holder(self, oid);
+        if (!applied)
+          owed->second.deliver(to_caf(applied.error()));
+        else
+          owed->second.deliver(order);
+        st.owed.erase(owed);
+      },
+      [=](caf::error& err) { write_failed(self, order, err); });
+  return rp;
+}
+
 ResourceView view_of(const ResourceState& st) {
   ResourceView v;
   v.spec = st.spec;
@@ -203,32 +237,13 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       const std::string oid = c.order.id;
       if (!holds(s, oid))
         return to_caf(ErrorKind::retry, "the hold of order " + oid + " was lost (resource restarted)");
-      if (s.owed.count(oid)) return to_caf(ErrorKind::conflict, "order " + oid + " is being written");
-      if (s.in_doubt.count(oid))
-        return to_caf(ErrorKind::store_unavailable, "order " + oid + " awaits the store; retry");
       if (c.deadline != 0 && domain::now_ms() > c.deadline)
         return to_caf(ErrorKind::retry, "confirmation of order " + oid + " arrived too late");
-      auto rp = self->make_response_promise();
-      s.owed.emplace(oid, rp);
-      StoreWrite w;
-      w.batches.push_back({records::put_order(c.order), records::put_alloc(c.order)});
-      self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
-        .then(
-          [=](ok_atom) {
-            auto& s2 = self->state;
-            auto owed = s2.owed.find(oid);
-            if (owed == s2.owed.end()) return;
-            auto st = s2.spec.mode == domain::Mode::capacity ? s2.capacity.confirm(oid)
-                                                             : s2.calendar.confirm(oid);
-            forget_holder(self, oid);
-            if (!st)
-              owed->second.deliver(to_caf(st.error()));
-            else
-              owed->second.deliver(c.order);
-            s2.owed.erase(owed);
-          },
-          [=](caf::error& err) { write_failed(self, c.order, err); });
-      return rp;
+      return write_durably(self, c.order, {records::put_order(c.order), records::put_alloc(c.order)},
+                           [](ResourceState& st, const std::string& id) {
+                             return st.spec.mode == domain::Mode::capacity ? st.capacity.confirm(id)
+                                                                           : st.calendar.confirm(id);
+                           });
     },
     [=](ReleaseHold& r) -> ok_atom {
       auto& s = self->state;
@@ -243,25 +258,11 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       const std::string oid = c.order.id;
       if (!holds(s, oid))
         return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
-      if (s.owed.count(oid)) return to_caf(ErrorKind::conflict, "order " + oid + " is being written");
-      if (s.in_doubt.count(oid))
-        return to_caf(ErrorKind::store_unavailable, "order " + oid + " awaits the store; retry");
-      auto rp = self->make_response_promise();
-      s.owed.emplace(oid, rp);
-      StoreWrite w;
-      w.batches.push_back({records::put_order(c.order), records::erase_alloc(c.order)});
-      self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
-        .then(
-          [=](ok_atom) {
-            auto& s2 = self->state;
-            auto owed = s2.owed.find(oid);
-            if (owed == s2.owed.end()) return;
-            release(s2, oid);
-            owed->second.deliver(c.order);
-            s2.owed.erase(owed);
-          },
-          [=](caf::error& err) { write_failed(self, c.order, err); });
-      return rp;
+      return write_durably(self, c.order, {records::put_order(c.order), records::erase_alloc(c.order)},
+                           [](ResourceState& st, const std::string& id) {
+                             release(st, id);
+                             return domain::ok_status();
+                           });
     },
     [=](get_atom) -> ResourceView { return view_of(self->state); },
     [=](tick_atom) { resolve_in_doubt(self); },
