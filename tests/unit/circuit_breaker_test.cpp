@@ -67,7 +67,9 @@ TEST(CircuitBreaker, OpensOnTheFailureRateOverAFullWindow) {
       b.on_failure(i, false);
     else
       b.on_success(i, false);
-    if (i < 9) EXPECT_EQ(b.state(), BreakerState::closed) << "window not full yet at " << i;
+    if (i < 9) {
+      EXPECT_EQ(b.state(), BreakerState::closed) << "window not full yet at " << i;
+    }
   }
   EXPECT_EQ(b.state(), BreakerState::open) << "5 of the last 10 failed";
 }
