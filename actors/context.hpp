@@ -27,7 +27,7 @@ struct Context {
   std::shared_ptr<StoreHealth> store_health = std::make_shared<StoreHealth>();
   /// Simulated gateway settings (changed at run time by fault injection).
   std::shared_ptr<GatewaySettings> gateway = std::make_shared<GatewaySettings>();
-  size_t payment_workers = 8;
+  PaymentPoolOptions payments_options;  ///< workers, call timeout, breaker
   Timeouts timeouts;
 
   /// Current handles (they change when a supervisor restarts the actor).

@@ -18,6 +18,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<PlaceOrder>("troupe.PlaceOrder");
   cfg.add_message_type<RegisterResource>("troupe.RegisterResource");
   cfg.add_message_type<RegisterResult>("troupe.RegisterResult");
+  cfg.add_message_type<domain::BreakerConfig>("troupe.BreakerConfig");
+  cfg.add_message_type<BreakerTransitionView>("troupe.BreakerTransitionView");
+  cfg.add_message_type<BreakerView>("troupe.BreakerView");
   cfg.add_message_type<ChargeRequest>("troupe.ChargeRequest");
   cfg.add_message_type<RefundRequest>("troupe.RefundRequest");
   cfg.add_message_type<StoreWrite>("troupe.StoreWrite");

@@ -15,6 +15,7 @@
 
 #include "domain/error.hpp"
 #include "domain/calendar_book.hpp"
+#include "domain/circuit_breaker.hpp"
 #include "domain/order.hpp"
 #include "domain/resource.hpp"
 #include "persistence/store.hpp"
@@ -43,6 +44,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Order& x) {
   return f(caf::meta::type_name("Order"), x.id, x.resource_id, x.customer_id, x.mode, x.phase,
            x.amount, x.quantity, x.start, x.end, x.created_at, x.reason, x.history, x.payment);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, BreakerConfig& x) {
+  return f(caf::meta::type_name("BreakerConfig"), x.consecutive_failures, x.window_calls,
+           x.failure_rate, x.cool_down_ms, x.max_cool_down_ms);
 }
 
 template <class Inspector>
@@ -80,6 +87,7 @@ using close_atom = caf::atom_constant<caf::atom("close")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using tree_atom = caf::atom_constant<caf::atom("tree")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using breaker_atom = caf::atom_constant<caf::atom("breaker")>;
 
 // ---- resource protocol ----
 
@@ -162,6 +170,33 @@ struct RefundRequest {
   bool void_only = false;
 };
 
+/// The `subject` of the payment_unavailable error with which the payment
+/// pool refuses a charge while its breaker is open (no gateway call made).
+inline const std::string breaker_open_subject = "circuit-breaker-open";
+
+/// Payment pool -> anyone: the circuit breaker now.
+struct BreakerTransitionView {
+  std::string from;
+  std::string to;
+  domain::Timestamp at = 0;
+  std::string why;
+};
+
+struct BreakerView {
+  std::string state;
+  std::uint64_t calls = 0;
+  std::uint64_t successes = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t refused = 0;
+  std::int32_t consecutive_failures = 0;
+  std::int64_t cool_down_ms = 0;
+  std::int64_t retry_after_ms = 0;
+  std::int64_t call_timeout_ms = 0;
+  std::uint64_t transitions_total = 0;
+  std::vector<BreakerTransitionView> transitions;
+  domain::BreakerConfig config;
+};
+
 // ---- store protocol ----
 
 /// Anyone -> store actor: make these batches durable. Reply: unit once
@@ -240,6 +275,10 @@ TROUPE_INSPECT(ResourceView, x.spec, x.available, x.held, x.bookings)
 TROUPE_INSPECT(PlaceOrder, x.order_id, x.resource_id, x.customer_id, x.quantity, x.start, x.end)
 TROUPE_INSPECT(RegisterResource, x.spec)
 TROUPE_INSPECT(RegisterResult, x.view, x.created)
+TROUPE_INSPECT(BreakerTransitionView, x.from, x.to, x.at, x.why)
+TROUPE_INSPECT(BreakerView, x.state, x.calls, x.successes, x.failures, x.refused,
+               x.consecutive_failures, x.cool_down_ms, x.retry_after_ms, x.call_timeout_ms,
+               x.transitions_total, x.transitions, x.config)
 TROUPE_INSPECT(ChargeRequest, x.payment_id, x.order_id, x.amount)
 TROUPE_INSPECT(RefundRequest, x.payment_id, x.amount, x.void_only)
 TROUPE_INSPECT(StoreWrite, x.batches)

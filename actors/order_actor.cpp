@@ -177,7 +177,10 @@ void confirm(OrderActor* self) {
 void charge(OrderActor* self) {
   auto& s = self->state;
   ChargeRequest c{s.order.payment.id, s.order.id, s.order.amount};
-  self->request(s.ctx->payments(), s.ctx->timeouts.payment, std::move(c))
+  // The pool applies the call timeout (and voids on expiry); the margin only
+  // guards against a pool that does not answer at all.
+  const auto limit = s.ctx->timeouts.payment + std::chrono::milliseconds(500);
+  self->request(s.ctx->payments(), limit, std::move(c))
     .then(
       [=](ok_atom) {
         auto& o = self->state.order;
@@ -193,17 +196,21 @@ void charge(OrderActor* self) {
         auto e = from_caf(err);
         if (e.kind == ErrorKind::payment_declined) {
           domain::advance(o.payment, PaymentStatus::declined, now);
+        } else if (e.kind == ErrorKind::payment_unavailable && e.subject == breaker_open_subject) {
+          // Refused by the open breaker: the gateway was never called.
         } else {
-          // No answer in time: void whatever the gateway may still authorize,
-          // so a late success never leaves the customer charged.
+          // No answer in time: the authorization that may still happen is
+          // voided (by the pool, and again here: voids are idempotent).
           anon_send(self->state.ctx->payments(), RefundRequest{o.payment.id, o.amount, true});
           domain::advance(o.payment, PaymentStatus::authorized, now);
           domain::advance(o.payment, PaymentStatus::voided, now);
-          e = domain::make_error(ErrorKind::payment_unavailable,
-                                 "payment did not answer within " +
-                                   std::to_string(self->state.ctx->timeouts.payment.count()) +
-                                   " ms");
+          if (e.kind != ErrorKind::payment_unavailable)
+            e = domain::make_error(ErrorKind::payment_unavailable,
+                                   "payment did not answer within " +
+                                     std::to_string(self->state.ctx->timeouts.payment.count()) +
+                                     " ms");
         }
+        e.subject.clear();
         release_hold(self);
         reject(self, e);
       });

@@ -1,5 +1,6 @@
 #include "actors/payment_pool.hpp"
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -66,14 +67,96 @@ caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gate
   };
 }
 
+struct FrontState {
+  caf::actor workers;
+  std::chrono::milliseconds call_timeout{610};
+  domain::CircuitBreaker breaker;
+  static inline const char* name = "payments";
+  ~FrontState() {
+    if (workers) caf::anon_send_exit(workers, caf::exit_reason::user_shutdown);
+  }
+};
+
+using Front = caf::stateful_actor<FrontState>;
+
+BreakerView view_of(const FrontState& s) {
+  const auto& b = s.breaker;
+  BreakerView v;
+  v.state = domain::to_string(b.state());
+  v.calls = b.calls();
+  v.successes = b.successes();
+  v.failures = b.failures();
+  v.refused = b.refused();
+  v.consecutive_failures = b.consecutive_failures();
+  v.cool_down_ms = b.cool_down_ms();
+  v.retry_after_ms = b.retry_after_ms(domain::now_ms());
+  v.call_timeout_ms = s.call_timeout.count();
+  v.transitions_total = b.transition_count();
+  for (const auto& t : b.transitions())
+    v.transitions.push_back({domain::to_string(t.from), domain::to_string(t.to), t.at, t.why});
+  v.config = b.config();
+  return v;
+}
+
+caf::behavior payment_front(Front* self, PaymentPoolOptions opt,
+                            std::shared_ptr<GatewaySettings> gateway) {
+  auto& s = self->state;
+  s.call_timeout = opt.call_timeout;
+  s.breaker = domain::CircuitBreaker(opt.breaker);
+  auto* sys = &self->system();
+  auto factory = [sys, gateway] { return sys->spawn(payment_worker, gateway); };
+  s.workers = caf::actor_pool::make(sys->dummy_execution_unit(), std::max<size_t>(1, opt.workers),
+                                    factory, caf::actor_pool::round_robin());
+  return {
+    [=](ChargeRequest& c) -> caf::result<ok_atom> {
+      auto& st = self->state;
+      const auto now = domain::now_ms();
+      const auto permit = st.breaker.acquire(now);
+      if (permit == domain::CircuitBreaker::Permit::refuse)
+        return to_caf(domain::make_error(
+          domain::ErrorKind::payment_unavailable,
+          "payment is unavailable (circuit breaker " +
+            std::string(domain::to_string(st.breaker.state())) + "); retry in " +
+            std::to_string(st.breaker.retry_after_ms(now)) + " ms",
+          breaker_open_subject));
+      const bool trial = permit == domain::CircuitBreaker::Permit::trial;
+      auto rp = self->make_response_promise();
+      RefundRequest void_it{c.payment_id, c.amount, true};
+      self->request(st.workers, st.call_timeout, std::move(c))
+        .then(
+          [=](ok_atom) mutable {
+            self->state.breaker.on_success(domain::now_ms(), trial);
+            rp.deliver(ok_atom::value);
+          },
+          [=](caf::error& err) mutable {
+            auto e = from_caf(err);
+            if (e.kind == domain::ErrorKind::payment_declined) {
+              self->state.breaker.on_success(domain::now_ms(), trial);  // the gateway answered
+              rp.deliver(err);
+              return;
+            }
+            self->state.breaker.on_failure(domain::now_ms(), trial);
+            // Void whatever the gateway may still authorize.
+            caf::anon_send(self->state.workers, void_it);
+            rp.deliver(to_caf(domain::ErrorKind::payment_unavailable,
+                              "payment did not answer within " +
+                                std::to_string(self->state.call_timeout.count()) + " ms"));
+          });
+      return rp;
+    },
+    [=](RefundRequest& r) -> caf::result<ok_atom> {
+      self->delegate(self->state.workers, std::move(r));
+      return caf::delegated<ok_atom>{};
+    },
+    [=](breaker_atom) -> BreakerView { return view_of(self->state); },
+  };
+}
+
 }  // namespace
 
-caf::actor spawn_payment_pool(caf::actor_system& sys, size_t workers,
+caf::actor spawn_payment_pool(caf::actor_system& sys, PaymentPoolOptions options,
                               std::shared_ptr<GatewaySettings> gateway) {
-  if (workers == 0) workers = 1;
-  auto factory = [&sys, gateway] { return sys.spawn(payment_worker, gateway); };
-  return caf::actor_pool::make(sys.dummy_execution_unit(), workers, factory,
-                               caf::actor_pool::round_robin());
+  return sys.spawn(payment_front, std::move(options), std::move(gateway));
 }
 
 }  // namespace troupe::actors

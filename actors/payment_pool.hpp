@@ -1,9 +1,16 @@
 #pragma once
-/// The payment pool: N worker actors in front of a payment gateway.
+/// The payment pool: a front actor with the circuit breaker, in front of N
+/// worker actors that call the payment gateway.
 ///
-/// Protocol: ChargeRequest -> ok (authorized and captured) or error
-/// payment_declined; RefundRequest -> ok. The caller applies the timeout
-/// (Timeouts::payment); a charge that times out is voided by the caller.
+/// Protocol (of the front actor):
+///   ChargeRequest -> ok (authorized and captured), or error
+///     payment_declined (the gateway said no), or payment_unavailable — at
+///     once while the breaker is open (no gateway call at all), or after the
+///     call timeout (the charge is then voided, so a late success at the
+///     gateway never leaves a charge behind).
+///   RefundRequest -> ok (forwarded to a worker)
+///   breaker_atom  -> BreakerView
+/// Timeouts count as breaker failures; declines do not (the gateway answered).
 ///
 /// The gateway here is `simulated`: latency drawn uniformly from
 /// [latency_min_ms, latency_max_ms] and a failure (decline) rate. The
@@ -13,7 +20,11 @@
 #include <cstddef>
 #include <memory>
 
+#include <chrono>
+
 #include <caf/fwd.hpp>
+
+#include "domain/circuit_breaker.hpp"
 
 namespace troupe::actors {
 
@@ -23,8 +34,14 @@ struct GatewaySettings {
   std::atomic<double> failure_rate{0.0};  ///< 0.0 .. 1.0
 };
 
-/// Spawns `workers` payment workers behind a round-robin pool actor.
-caf::actor spawn_payment_pool(caf::actor_system& sys, size_t workers,
+struct PaymentPoolOptions {
+  size_t workers = 8;
+  std::chrono::milliseconds call_timeout{610};
+  domain::BreakerConfig breaker;
+};
+
+/// Spawns the front actor, which spawns `workers` workers (round robin).
+caf::actor spawn_payment_pool(caf::actor_system& sys, PaymentPoolOptions options,
                               std::shared_ptr<GatewaySettings> gateway);
 
 }  // namespace troupe::actors

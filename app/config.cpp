@@ -112,6 +112,23 @@ const std::vector<Option>& options() {
      }},
     {"payment-timeout-ms", "timeout of one payment call (default 610)",
      int_opt(&Config::payment_timeout_ms, "payment-timeout-ms", 1, 600000)},
+    {"breaker-failures", "consecutive payment failures that open the breaker (default 5)",
+     int_opt(&Config::breaker_failures, "breaker-failures", 1, 100000)},
+    {"breaker-window", "calls in the breaker's failure-rate window (default 20)",
+     int_opt(&Config::breaker_window, "breaker-window", 1, 100000)},
+    {"breaker-failure-rate", "failure share of a full window that opens the breaker (default 0.5)",
+     [](Config& c, const std::string& v) -> domain::Status {
+       char* end = nullptr;
+       double x = std::strtod(v.c_str(), &end);
+       if (v.empty() || *end != '\0' || !(x > 0.0 && x <= 1.0))
+         return bad("breaker-failure-rate", "expected a number in (0, 1]");
+       c.breaker_failure_rate = x;
+       return domain::ok_status();
+     }},
+    {"breaker-cool-down-ms", "first open period of the breaker (default 1000, doubles per failed trial)",
+     int_opt(&Config::breaker_cool_down_ms, "breaker-cool-down-ms", 1, 3600000)},
+    {"breaker-max-cool-down-ms", "longest open period (default 30000)",
+     int_opt(&Config::breaker_max_cool_down_ms, "breaker-max-cool-down-ms", 1, 3600000)},
     {"store-timeout-ms", "timeout of one durable write (default 3000)",
      int_opt(&Config::store_timeout_ms, "store-timeout-ms", 10, 600000)},
     {"actor-timeout-ms", "timeout of one actor-to-actor request (default 2000)",

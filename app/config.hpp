@@ -27,6 +27,11 @@ struct Config {
   int payment_latency_max_ms = 0;
   double payment_failure_rate = 0.0;
   int payment_timeout_ms = 610;
+  int breaker_failures = 5;           ///< consecutive failures that open the breaker
+  int breaker_window = 20;            ///< calls in the failure-rate window
+  double breaker_failure_rate = 0.5;  ///< share of failures in a full window that opens it
+  int breaker_cool_down_ms = 1000;    ///< first open period (doubles per failed trial)
+  int breaker_max_cool_down_ms = 30000;
   int store_timeout_ms = 3000;
   int actor_timeout_ms = 2000;
   int caf_threads = 0;          ///< 0: one per core

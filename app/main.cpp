@@ -91,7 +91,13 @@ int serve(const app::Config& cfg) {
   ctx->gateway->latency_min_ms = cfg.payment_latency_min_ms;
   ctx->gateway->latency_max_ms = cfg.payment_latency_max_ms;
   ctx->gateway->failure_rate = cfg.payment_failure_rate;
-  ctx->payment_workers = static_cast<size_t>(cfg.payment_workers);
+  ctx->payments_options.workers = static_cast<size_t>(cfg.payment_workers);
+  ctx->payments_options.call_timeout = std::chrono::milliseconds(cfg.payment_timeout_ms);
+  ctx->payments_options.breaker.consecutive_failures = cfg.breaker_failures;
+  ctx->payments_options.breaker.window_calls = cfg.breaker_window;
+  ctx->payments_options.breaker.failure_rate = cfg.breaker_failure_rate;
+  ctx->payments_options.breaker.cool_down_ms = cfg.breaker_cool_down_ms;
+  ctx->payments_options.breaker.max_cool_down_ms = cfg.breaker_max_cool_down_ms;
   ctx->timeouts.actor_call = std::chrono::milliseconds(cfg.actor_timeout_ms);
   ctx->timeouts.payment = std::chrono::milliseconds(cfg.payment_timeout_ms);
   ctx->timeouts.store_write = std::chrono::milliseconds(cfg.store_timeout_ms);

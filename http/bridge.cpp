@@ -269,6 +269,13 @@ struct Bridge::Impl {
     });
     allow_only(R"(/v1/payments/([^/]+))", "GET");
 
+    svr.Get("/admin/payments/breaker", [this](Req, Res res) {
+      auto b = ask<actors::BreakerView>(ctx->payments(), std::chrono::milliseconds(2000),
+                                        actors::breaker_atom::value);
+      if (!b) return send_problem(res, b.error());
+      send_json(res, 200, breaker_json(*b));
+    });
+    allow_only("/admin/payments/breaker", "GET");
     svr.Get("/admin/actors", [this](Req, Res res) { actor_tree(res); });
     allow_only("/admin/actors", "GET");
     if (opt.enable_faults) {
@@ -300,6 +307,32 @@ struct Bridge::Impl {
     }
     root["supervisors"] = std::move(kids);
     send_json(res, 200, root);
+  }
+
+  static json breaker_json(const actors::BreakerView& b) {
+    json transitions = json::array();
+    for (const auto& t : b.transitions)
+      transitions.push_back({{"from", t.from},
+                             {"to", t.to},
+                             {"at", domain::format_rfc3339(t.at)},
+                             {"why", t.why}});
+    return {{"state", b.state},
+            {"calls", b.calls},
+            {"successes", b.successes},
+            {"failures", b.failures},
+            {"refused", b.refused},
+            {"consecutiveFailures", b.consecutive_failures},
+            {"coolDownMs", b.cool_down_ms},
+            {"retryAfterMs", b.retry_after_ms},
+            {"callTimeoutMs", b.call_timeout_ms},
+            {"transitionsTotal", b.transitions_total},
+            {"transitions", std::move(transitions)},
+            {"config",
+             {{"consecutiveFailures", b.config.consecutive_failures},
+              {"windowCalls", b.config.window_calls},
+              {"failureRate", b.config.failure_rate},
+              {"coolDownMs", b.config.cool_down_ms},
+              {"maxCoolDownMs", b.config.max_cool_down_ms}}}};
   }
 
   json faults_json() {
@@ -513,6 +546,22 @@ struct Bridge::Impl {
       line("troupe_store_bytes " + std::to_string(st->bytes_on_disk));
       line("# TYPE troupe_store_records gauge");
       line("troupe_store_records " + std::to_string(st->live_records));
+    }
+    auto br = ask<actors::BreakerView>(ctx->payments(), std::chrono::milliseconds(1000),
+                                       actors::breaker_atom::value);
+    if (br) {
+      const int state = br->state == "closed" ? 0 : br->state == "open" ? 1 : 2;
+      line("# HELP troupe_payment_breaker_state 0 closed, 1 open, 2 half-open");
+      line("# TYPE troupe_payment_breaker_state gauge");
+      line("troupe_payment_breaker_state " + std::to_string(state));
+      line("# TYPE troupe_payment_calls_total counter");
+      line("troupe_payment_calls_total " + std::to_string(br->calls));
+      line("# TYPE troupe_payment_failures_total counter");
+      line("troupe_payment_failures_total " + std::to_string(br->failures));
+      line("# TYPE troupe_payment_refused_total counter");
+      line("troupe_payment_refused_total " + std::to_string(br->refused));
+      line("# TYPE troupe_payment_breaker_transitions_total counter");
+      line("troupe_payment_breaker_transitions_total " + std::to_string(br->transitions_total));
     }
     res.status = 200;
     res.set_content(out, "text/plain; version=0.0.4");

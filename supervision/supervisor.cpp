@@ -107,7 +107,7 @@ void start_service(KindSup* self) {
   if (s.kind == Kind::store)
     a = spawn_store_actor(self->system(), s.ctx->store_adapter, s.ctx->store_health);
   else
-    a = spawn_payment_pool(self->system(), s.ctx->payment_workers, s.ctx->gateway);
+    a = spawn_payment_pool(self->system(), s.ctx->payments_options, s.ctx->gateway);
   self->monitor(a);
   s.children[a.address()] = name_of(s.kind);
   s.ctx->directory->set_service(name_of(s.kind), a);

@@ -117,7 +117,8 @@ class ActorFixture : public ::testing::Test {
     c->directory = directory;
     c->store_adapter = std::move(fs);
     c->gateway = gateway;
-    c->payment_workers = payment_workers;
+    c->payments_options.workers = payment_workers;
+    c->payments_options.call_timeout = timeouts.payment;
     c->timeouts = timeouts;
     ctx = c;
     supervision::SupervisionConfig sc;

@@ -122,3 +122,52 @@ TEST(Admin, CrashedSupervisorIsRestartedWithItsChildren) {
   EXPECT_EQ(tree.value("restarts", 0), 1) << tree.dump();
   EXPECT_EQ(supervisor_named(tree, "resources").value("escalations", 0), 1) << tree.dump();
 }
+
+TEST(Admin, BreakerOpensOnTimeoutsAnswersFastAndClosesByItself) {
+  auto args = with_faults();
+  for (const char* a : {"--payment-timeout-ms", "60", "--breaker-failures", "3",
+                        "--breaker-cool-down-ms", "300"})
+    args.push_back(a);
+  TroupeServer server(args);
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_EQ(http.post("/v1/resources", musical("show-1", 100)).status, 201);
+  auto b0 = http.get("/admin/payments/breaker");
+  ASSERT_EQ(b0.status, 200) << b0.describe();
+  EXPECT_EQ(str(b0.body_json(), "state"), "closed");
+
+  // The gateway gets slower than the call timeout: three timeouts open it.
+  ASSERT_EQ(http.post("/admin/faults", json{{"payment", {{"latencyMs", {150, 150}}}}}).status, 200);
+  for (int i = 0; i < 3; ++i) {
+    auto r = http.post("/v1/orders", order_body("show-1", 1));
+    EXPECT_TRUE(IsProblem(r, 503)) << r.describe();
+  }
+  auto b1 = http.get("/admin/payments/breaker").body_json();
+  EXPECT_EQ(str(b1, "state"), "open") << b1.dump();
+
+  // While open: an immediate 503 payment-unavailable with Retry-After, no gateway call.
+  const auto calls_before = b1.value("calls", 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto fast = http.post("/v1/orders", order_body("show-1", 1));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(IsProblem(fast, 503)) << fast.describe();
+  EXPECT_EQ(str(fast.body_json(), "type"), "urn:troupe:problem:payment-unavailable");
+  EXPECT_FALSE(fast.header("Retry-After").empty());
+  EXPECT_LT(ms, 50) << "an open breaker answers at once";
+  auto b2 = http.get("/admin/payments/breaker").body_json();
+  EXPECT_EQ(b2.value("calls", -1), calls_before) << b2.dump();
+  EXPECT_GE(b2.value("refused", 0), 1);
+  // Nothing is held or charged for the refused orders.
+  EXPECT_EQ(http.get("/v1/resources/show-1").body_json().value("available", -1LL), 100);
+
+  // The gateway recovers: after the cool-down one trial closes the breaker.
+  ASSERT_EQ(http.post("/admin/faults", json{{"clear", true}}).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  auto ok = http.post("/v1/orders", order_body("show-1", 1));
+  EXPECT_EQ(ok.status, 201) << ok.describe();
+  auto b3 = http.get("/admin/payments/breaker").body_json();
+  EXPECT_EQ(str(b3, "state"), "closed") << b3.dump();
+  EXPECT_GE(b3["transitions"].size(), 3u) << b3.dump();
+  EXPECT_NE(http.get("/metrics").body.find("troupe_payment_breaker_state 0"), std::string::npos);
+}
