@@ -14,6 +14,8 @@ namespace {
 struct PendingCharge {
   caf::response_promise promise;
   bool approve = true;
+  std::string payment_id;
+  domain::Money amount = 0;
 };
 
 struct WorkerState {
@@ -31,6 +33,18 @@ caf::error declined(const std::string& payment_id) {
                 "payment " + payment_id + " was declined by the gateway");
 }
 
+/// The gateway's answer once the simulated latency has elapsed.
+caf::result<ok_atom> complete(GatewaySettings& g, const std::string& payment_id,
+                              domain::Money amount, bool approve) {
+  switch (g.ledger.charge(payment_id, amount, approve)) {
+    case GatewayLedger::Charge::captured: return ok_atom::value;
+    case GatewayLedger::Charge::declined: return declined(payment_id);
+    case GatewayLedger::Charge::voided: break;
+  }
+  return to_caf(domain::ErrorKind::payment_unavailable,
+                "payment " + payment_id + " was voided before the gateway answered");
+}
+
 caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gateway) {
   self->state.gateway = std::move(gateway);
   return {
@@ -43,27 +57,33 @@ caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gate
       int hi = s.gateway->latency_max_ms.load();
       if (hi < lo) hi = lo;
       const int latency = hi <= 0 ? 0 : std::uniform_int_distribution<int>(lo, hi)(s.rng);
-      if (latency == 0) {
-        if (!approve) return declined(c.payment_id);
-        return ok_atom::value;
-      }
+      if (latency == 0) return complete(*s.gateway, c.payment_id, c.amount, approve);
       auto rp = self->make_response_promise();
       const auto seq = s.next_seq++;
-      s.pending.emplace(seq, PendingCharge{rp, approve});
+      s.pending.emplace(seq, PendingCharge{rp, approve, c.payment_id, c.amount});
       self->delayed_send(self, std::chrono::milliseconds(latency), tick_atom::value, seq,
                          c.payment_id);
       return rp;
     },
-    [=](tick_atom, std::uint64_t seq, const std::string& payment_id) {
+    [=](tick_atom, std::uint64_t seq, const std::string&) {
       auto it = self->state.pending.find(seq);
       if (it == self->state.pending.end()) return;
-      if (it->second.approve)
-        it->second.promise.deliver(ok_atom::value);
+      auto& p = it->second;
+      auto r = complete(*self->state.gateway, p.payment_id, p.amount, p.approve);
+      if (r.flag == caf::rt_value)
+        p.promise.deliver(ok_atom::value);
       else
-        it->second.promise.deliver(declined(payment_id));
+        p.promise.deliver(r.err);
       self->state.pending.erase(it);
     },
-    [=](RefundRequest&) -> ok_atom { return ok_atom::value; },
+    [=](RefundRequest& r) -> ok_atom {
+      auto& ledger = self->state.gateway->ledger;
+      if (r.void_only)
+        ledger.void_payment(r.payment_id);
+      else
+        ledger.refund(r.payment_id);
+      return ok_atom::value;
+    },
   };
 }
 

@@ -24,14 +24,18 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/gateway_ledger.hpp"
 #include "domain/circuit_breaker.hpp"
 
 namespace troupe::actors {
 
+/// The simulated gateway: its behaviour (changed at run time by fault
+/// injection) and its own ledger of payments.
 struct GatewaySettings {
   std::atomic<int> latency_min_ms{0};
   std::atomic<int> latency_max_ms{0};
   std::atomic<double> failure_rate{0.0};  ///< 0.0 .. 1.0
+  GatewayLedger ledger;
 };
 
 struct PaymentPoolOptions {

@@ -276,6 +276,19 @@ struct Bridge::Impl {
       send_json(res, 200, breaker_json(*b));
     });
     allow_only("/admin/payments/breaker", "GET");
+    // The simulated gateway's own ledger, for reconciliation.
+    svr.Get("/admin/payments/gateway", [this](Req, Res res) {
+      const auto t = ctx->gateway->ledger.totals();
+      send_json(res, 200,
+                {{"captured", t.captured},
+                 {"refunded", t.refunded},
+                 {"net", t.captured - t.refunded},
+                 {"payments", t.payments},
+                 {"declined", t.declined},
+                 {"voided", t.voided},
+                 {"lateChargesRefused", t.late_charges_refused}});
+    });
+    allow_only("/admin/payments/gateway", "GET");
     svr.Get("/admin/actors", [this](Req, Res res) { actor_tree(res); });
     allow_only("/admin/actors", "GET");
     if (opt.enable_faults) {

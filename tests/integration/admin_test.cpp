@@ -171,3 +171,47 @@ TEST(Admin, BreakerOpensOnTimeoutsAnswersFastAndClosesByItself) {
   EXPECT_GE(b3["transitions"].size(), 3u) << b3.dump();
   EXPECT_NE(http.get("/metrics").body.find("troupe_payment_breaker_state 0"), std::string::npos);
 }
+
+TEST(Admin, MoneyReconcilesWithTheGatewayThroughDeclinesTimeoutsAndCancels) {
+  auto args = with_faults();
+  for (const char* a : {"--payment-timeout-ms", "80", "--breaker-failures", "1000"})
+    args.push_back(a);
+  TroupeServer server(args);
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_EQ(http.post("/v1/resources", musical("show-1", 1000, 700)).status, 201);
+  std::vector<std::string> confirmed;
+  auto place = [&](int expect) {
+    auto r = http.post("/v1/orders", order_body("show-1", 2));
+    EXPECT_EQ(r.status, expect) << r.describe();
+    if (r.status == 201) confirmed.push_back(str(r.body_json(), "orderId"));
+  };
+  for (int i = 0; i < 5; ++i) place(201);
+  ASSERT_EQ(http.post("/admin/faults", json{{"payment", {{"failureRate", 1.0}}}}).status, 200);
+  for (int i = 0; i < 3; ++i) place(402);
+  // Slower than the timeout: rejected with 503, and the late success at the
+  // gateway must not leave money behind.
+  ASSERT_EQ(http.post("/admin/faults",
+                      json{{"payment", {{"failureRate", 0.0}, {"latencyMs", {120, 120}}}}})
+              .status,
+            200);
+  for (int i = 0; i < 3; ++i) place(503);
+  ASSERT_EQ(http.post("/admin/faults", json{{"clear", true}}).status, 200);
+  for (int i = 0; i < 4; ++i) place(201);
+  // Cancel two.
+  for (int i = 0; i < 2; ++i) {
+    auto c = http.post_raw("/v1/orders/" + confirmed[i] + "/cancel", "");
+    EXPECT_EQ(c.status, 200) << c.describe();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // late gateway answers land
+  long long expected = 0;
+  for (const auto& id : confirmed) {
+    auto o = http.get("/v1/orders/" + id).body_json();
+    if (str(o, "status") == "confirmed") expected += o.value("amount", 0LL);
+  }
+  EXPECT_EQ(expected, 7 * 2 * 700);
+  auto g = http.get("/admin/payments/gateway").body_json();
+  EXPECT_EQ(g.value("net", -1LL), expected) << g.dump();
+  EXPECT_EQ(g.value("declined", -1), 3) << g.dump();
+  EXPECT_EQ(http.get("/v1/resources/show-1").body_json().value("available", -1LL), 1000 - 7 * 2);
+}
