@@ -147,36 +147,52 @@ struct Bridge::Impl {
         send_problem(res, make_error(ErrorKind::internal, "internal error"));
       });
     // Until state is restored (and while draining) the API is not served.
+    // Only the body-less cancel is taken here: httplib runs this before it
+    // reads a body, so answering a request that has one would leave the body
+    // unread on a keep-alive connection and break the next request. Every
+    // other /v1 check (readiness, store health) runs inside the handlers.
     svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      // While the store is down, changes fail fast (reads keep working).
-      if (ready.load() && req.method == "POST" && req.path.rfind("/v1/", 0) == 0 &&
-          !ctx->store_health->healthy.load()) {
-        send_problem(res, make_error(ErrorKind::store_unavailable,
-                                     "the store is unavailable; nothing was changed"));
+      // `curl -X POST …/cancel` sends no Content-Length, which httplib
+      // refuses as a bad request before routing. Cancel needs no body.
+      static const std::regex cancel_path(R"(^/v1/orders/([^/]+)/cancel$)");
+      std::smatch m;
+      if (req.method == "POST" && !req.has_header("Content-Length") &&
+          !req.has_header("Transfer-Encoding") && std::regex_match(req.path, m, cancel_path)) {
+        if (admit(req, res)) cancel_order(m[1], res);
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (ready.load() || req.path.rfind("/v1/", 0) != 0) {
-        // `curl -X POST …/cancel` sends no Content-Length, which httplib
-        // refuses as a bad request before routing. Cancel needs no body.
-        static const std::regex cancel_path(R"(^/v1/orders/([^/]+)/cancel$)");
-        std::smatch m;
-        if (ready.load() && req.method == "POST" && !req.has_header("Content-Length") &&
-            !req.has_header("Transfer-Encoding") && std::regex_match(req.path, m, cancel_path)) {
-          cancel_order(m[1], res);
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
-      res.status = 503;
-      res.set_header("Retry-After", "1");
-      res.set_content(problem_body(problem_for_status(503), "troupe is starting or draining"),
-                      problem_content_type);
-      return httplib::Server::HandlerResponse::Handled;
+      return httplib::Server::HandlerResponse::Unhandled;
     });
     svr.set_logger([this](const httplib::Request&, const httplib::Response& res) {
       if (res.status >= 0 && res.status < 600) responses[static_cast<size_t>(res.status)]++;
     });
     routes();
+  }
+
+  /// Until state is restored (and while draining) the API is not served;
+  /// while the store is down, changes fail fast and reads keep working.
+  bool admit(const httplib::Request& req, httplib::Response& res) {
+    if (!ready.load()) {
+      res.status = 503;
+      res.set_header("Retry-After", "1");
+      res.set_content(problem_body(problem_for_status(503), "troupe is starting or draining"),
+                      problem_content_type);
+      return false;
+    }
+    if (req.method == "POST" && !ctx->store_health->healthy.load()) {
+      send_problem(res, make_error(ErrorKind::store_unavailable,
+                                   "the store is unavailable; nothing was changed"));
+      return false;
+    }
+    return true;
+  }
+
+  /// A /v1 handler behind admit().
+  template <class F>
+  httplib::Server::Handler guarded(F f) {
+    return [this, f](const httplib::Request& req, httplib::Response& res) {
+      if (admit(req, res)) f(req, res);
+    };
   }
 
   void allow_only(const std::string& pattern, const std::string& allow) {
@@ -213,7 +229,7 @@ struct Bridge::Impl {
     allow_only("/health/ready", "GET");
     allow_only("/metrics", "GET");
 
-    svr.Post("/v1/resources", [this](Req req, Res res) {
+    svr.Post("/v1/resources", guarded([this](Req req, Res res) {
       auto spec = parse_resource(req.body);
       if (!spec) return send_problem(res, spec.error());
       auto r = ask<actors::RegisterResult>(service("resources"), opt.request_timeout,
@@ -221,11 +237,11 @@ struct Bridge::Impl {
       if (!r) return send_problem(res, r.error());
       res.set_header("Location", "/v1/resources/" + spec->id);
       send_json(res, r->created ? 201 : 200, resource_json(r->view));
-    });
-    svr.Get("/v1/resources", [this](Req req, Res res) { list_resources(req, res); });
+    }));
+    svr.Get("/v1/resources", guarded([this](Req req, Res res) { list_resources(req, res); }));
     allow_only("/v1/resources", "GET, POST");
 
-    svr.Get(R"(/v1/resources/([^/]+))", [this](Req req, Res res) {
+    svr.Get(R"(/v1/resources/([^/]+))", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "resource", res)) return;
       auto actor = ctx->directory->resource_actor(id);
@@ -234,27 +250,27 @@ struct Bridge::Impl {
       auto v = ask<actors::ResourceView>(actor, opt.request_timeout, actors::get_atom::value);
       if (!v) return send_problem(res, v.error());
       send_json(res, 200, resource_json(*v));
-    });
+    }));
     allow_only(R"(/v1/resources/([^/]+))", "GET");
 
-    svr.Post("/v1/orders", [this](Req req, Res res) { place_order(req, res); });
+    svr.Post("/v1/orders", guarded([this](Req req, Res res) { place_order(req, res); }));
     allow_only("/v1/orders", "POST");
 
-    svr.Get(R"(/v1/orders/([^/]+))", [this](Req req, Res res) {
+    svr.Get(R"(/v1/orders/([^/]+))", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "order", res)) return;
       auto o = ask<domain::Order>(find_order(id, res), opt.request_timeout, actors::get_atom::value);
       if (res.status == 404) return;
       if (!o) return send_problem(res, o.error());
       send_json(res, 200, domain::to_json(*o));
-    });
+    }));
     allow_only(R"(/v1/orders/([^/]+))", "GET");
 
     svr.Post(R"(/v1/orders/([^/]+)/cancel)",
-             [this](Req req, Res res) { cancel_order(req.matches[1], res); });
+             guarded([this](Req req, Res res) { cancel_order(req.matches[1], res); }));
     allow_only(R"(/v1/orders/([^/]+)/cancel)", "POST");
 
-    svr.Get(R"(/v1/payments/([^/]+))", [this](Req req, Res res) {
+    svr.Get(R"(/v1/payments/([^/]+))", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "payment", res)) return;
       const auto order_id = domain::order_id_for_payment(id);
@@ -266,7 +282,7 @@ struct Bridge::Impl {
       if (o->payment.status == domain::PaymentStatus::none)
         return send_problem(res, make_error(ErrorKind::not_found, "payment " + id + " does not exist"));
       send_json(res, 200, domain::to_json(o->payment));
-    });
+    }));
     allow_only(R"(/v1/payments/([^/]+))", "GET");
 
     svr.Get("/admin/payments/breaker", [this](Req, Res res) {

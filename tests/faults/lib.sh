@@ -25,6 +25,8 @@
 #   REDIS_SERVER   the redis-server binary (default: redis-server on PATH)
 #   FAULTS_KEEP=1  keep the temp dir (logs, records) after the run
 #   FAULTS_TROUPE_ARGS  extra arguments for `troupe serve`
+#   FAULTS_EXTRA_STATUSES  answers to tolerate besides the drill's own list
+#                  (e.g. 400 while a known server bug is open); see allowed()
 
 set -euo pipefail
 
@@ -41,7 +43,7 @@ WORK=""             # temp dir of this run
 REDIS_PID="" REDIS_PORT="" REDIS_DIR=""
 TROUPE_PID="" TROUPE_PORT="" TROUPE_URL=""
 TROUPE_ARGS=()      # extra `troupe serve` arguments set by the drill
-LOAD_PID=""
+LOAD_PID="" LOAD_T0_MS=0
 EXTRA_PIDS=()       # other helpers (crash loop, ...)
 WATCHDOG_PID=""
 T0_MS=0
@@ -88,7 +90,7 @@ track_pid() { echo "$1" >>"$WORK/pids"; }
 start_watchdog() {
   local parent=$$ work=$WORK keep=${FAULTS_KEEP:-0}
   (
-    trap '' INT TERM
+    trap '' INT
     while kill -0 "$parent" 2>/dev/null; do sleep 1; done
     if [[ -f $work/pids ]]; then
       while read -r p; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done <"$work/pids"
@@ -186,6 +188,8 @@ troupe_start() {
   [[ -n $TROUPE_PORT ]] || TROUPE_PORT=$(free_port)
   TROUPE_URL=http://127.0.0.1:$TROUPE_PORT
   echo "=== start $(date -u +%FT%T.%3NZ) ===" >>"$WORK/troupe.log"
+  # FAULTS_TROUPE_ARGS is split into words on purpose
+  # shellcheck disable=SC2086
   "$TROUPE_BIN" serve --port "$TROUPE_PORT" --bind 127.0.0.1 \
     --redis "redis://127.0.0.1:$REDIS_PORT" --enable-faults --data-dir "$WORK/troupe-data" \
     "${TROUPE_ARGS[@]}" ${FAULTS_TROUPE_ARGS:-} </dev/null >>"$WORK/troupe.log" 2>&1 &
@@ -230,6 +234,7 @@ load_start() {
   "$PYTHON" "$LOAD_PY" run --url "$TROUPE_URL" --resources "$WORK/resources.json" \
     --out "$WORK/load.jsonl" --stop-file "$WORK/stop-load" "$@" </dev/null &
   LOAD_PID=$!
+  LOAD_T0_MS=$(now_ms)
   track_pid "$LOAD_PID"
 }
 
@@ -261,7 +266,22 @@ count_lines() { [[ -f $1 ]] && wc -l <"$1" || echo 0; }
 # summary line (on stdout unless --summary stderr) and returns its status.
 verify() {
   "$PYTHON" "$LOAD_PY" verify --url "$TROUPE_URL" --resources "$WORK/resources.json" \
-    --redis "$REDIS_PORT" --records "$WORK"/*.jsonl "$@"
+    --redis "$REDIS_PORT" --records "$WORK"/*.jsonl --stalls "$WORK"/*.stalls "$@"
+}
+
+# allowed LIST: the answers a drill accepts for a valid order (load.py verify
+# --allowed-statuses: HTTP codes, 'conn' = refused/reset, 'timeout'), plus
+# $FAULTS_EXTRA_STATUSES.
+allowed() {
+  local s=$1
+  [[ -z ${FAULTS_EXTRA_STATUSES:-} ]] || s+=",$FAULTS_EXTRA_STATUSES"
+  echo "$s"
+}
+
+# sleep_until_load S: sleep until S seconds after $LOAD_T0_MS (set by load_start)
+sleep_until_load() {
+  local ms=$(( $1 * 1000 - ($(now_ms) - LOAD_T0_MS) ))
+  if ((ms > 0)); then sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"; fi
 }
 
 # summary_unverified REQUESTS ACKED: the summary line when the server never

@@ -12,7 +12,9 @@ Subcommands
                  JSON line: {"t": start epoch ms, "ms": latency, "st": HTTP
                  status (0 = no answer: refused, reset, client timeout),
                  "rid", "q", "oid" (2xx: orderId), "ost" (2xx: order status),
-                 "type" (problem type of an error), "err" (exception name)}.
+                 "type" (problem type of an error), "err" (exception name),
+                 "c": client number, "new": sent on a new connection,
+                 "ra": the Retry-After header of a 503}.
   wait-ready     poll GET /health/ready until 200; print the ms it took.
   probe-order    wait for ready, then POST one order at a time until one gets
                  a 2xx; every attempt is recorded (JSONL, like run); print ms.
@@ -156,14 +158,18 @@ def cmd_run(a):
             rid = rnd.choice(resources)
             body = {"resourceId": rid, "customerId": "c-%s-%d-%d" % (a.tag, n, k), "quantity": a.quantity}
             k += 1
+            fresh = cli.conn is None  # this request opens a new connection
             t0 = now_ms()
             m0 = time.monotonic()
             st, j, hdrs, e = cli.request("POST", "/v1/orders", body)
-            rec = {"t": t0, "ms": int((time.monotonic() - m0) * 1000), "st": st, "rid": rid, "q": a.quantity}
+            rec = {"t": t0, "ms": int((time.monotonic() - m0) * 1000), "st": st, "rid": rid, "q": a.quantity,
+                   "c": n, "new": fresh}
             if 200 <= st < 300:
                 rec["oid"] = j.get("orderId") if isinstance(j, dict) else None
                 rec["ost"] = j.get("status") if isinstance(j, dict) else None
             elif st:
+                if st == 503:
+                    rec["ra"] = hdrs.get("retry-after")
                 if isinstance(j, dict):
                     rec["type"] = j.get("type")
                     if j.get("orderId"):
@@ -181,6 +187,24 @@ def cmd_run(a):
                 time.sleep(a.pause_on_503_ms / 1000.0)
         cli.close()
 
+    # Stall detector: if this process itself is not scheduled for a while
+    # (the machine or VM stalls), its timings say nothing about the server.
+    done = threading.Event()
+    stalls = open(a.out + ".stalls", "a", buffering=1)
+
+    def watch():
+        last = time.monotonic()
+        while not done.is_set():
+            time.sleep(0.05)
+            now = time.monotonic()
+            gap_ms = int((now - last) * 1000)
+            if gap_ms >= a.stall_ms:
+                stalls.write(json.dumps({"t": now_ms() - gap_ms, "ms": gap_ms}) + "\n")
+                err("load: this client was not scheduled for %d ms (machine stall)" % gap_ms)
+            last = now
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(a.clients)]
     for t in threads:
         t.start()
@@ -188,10 +212,14 @@ def cmd_run(a):
     for t in threads:
         while t.is_alive() and time.monotonic() < hard_deadline:
             t.join(0.2)
+    done.set()
+    watcher.join(1)
+    stalls.close()
     out.close()
     alive = sum(t.is_alive() for t in threads)
     if alive:
         err("load: %d client threads still blocked at the hard deadline" % alive)
+        return 1
     return 0
 
 
@@ -280,7 +308,7 @@ def cmd_wait_resources(a):
     while time.monotonic() - t0 < a.timeout:
         pending = [rid for rid in pending if c.request("GET", "/v1/resources/" + rid)[0] != 200]
         if not pending:
-            print(int((time.monotonic() - t0) * 1000))
+            print(now_ms() - a.since_ms if a.since_ms else int((time.monotonic() - t0) * 1000))
             return 0
         time.sleep(a.interval_ms / 1000.0)
     err("wait-resources: %d resources still not answering 200: %s" % (len(pending), pending[:10]))
@@ -420,6 +448,15 @@ def fetch_orders(url, oids, threads=8):
     return result
 
 
+def answer_kind(r):
+    """'201', '409', ... for an HTTP answer; 'timeout' when the client gave up
+    waiting; 'conn' for no answer otherwise (refused, reset, closed)."""
+    st = r.get("st", 0)
+    if st:
+        return str(st)
+    return "timeout" if r.get("err") == "timeout" else "conn"
+
+
 def cmd_verify(a):
     """Invariants (every failure is listed on stderr as '# ...'):
 
@@ -436,7 +473,8 @@ def cmd_verify(a):
     after --settle-timeout; acked orders not counted in the resource's book;
     a view that disagrees with the store; orders left non-terminal in the
     store; more unacked confirmations than non-2xx answers could explain;
-    and the optional --allowed-statuses / --window checks.
+    a 503 without Retry-After; and the optional --allowed-statuses /
+    --window checks.
     """
     t_start = time.monotonic()
     problems = []  # (kind, text)
@@ -445,10 +483,20 @@ def cmd_verify(a):
         problems.append((kind, text))
 
     recs = load_records(a.records)
+    stalls = load_records(a.stalls or [])
+    max_stall = max((x["ms"] for x in stalls), default=0)
+    if stalls:
+        err("# %s: NOTE the load driver itself was descheduled %d times (longest %d ms): machine stalls"
+            % (a.label, len(stalls), max_stall))
+
+    def during_stall(r):
+        """The request overlapped a stall of the client (its timing is void)."""
+        t0, t1 = r.get("t", 0), r.get("t", 0) + r.get("ms", 0)
+        return any(x["t"] < t1 and t0 < x["t"] + x["ms"] for x in stalls)
     specs = {r["id"]: r["capacity"] for r in read_resources(a.resources)}
     requests = len(recs)
     acked = [r for r in recs if 200 <= r.get("st", 0) < 300]
-    status_hist = collections.Counter(r.get("st", 0) for r in recs)
+    status_hist = collections.Counter(answer_kind(r) for r in recs)
     err("# %s: %d requests, statuses %s" % (a.label, requests, dict(sorted(status_hist.items()))))
     errs = collections.Counter(r.get("err") for r in recs if r.get("err"))
     if errs:
@@ -588,21 +636,32 @@ def cmd_verify(a):
             bad("store", "resource %s: view counts %d units, store allocs %d, store confirmed orders %d"
                 % (rid, used, store_alloc.get(rid, 0), store_conf[rid]))
 
+    # a 503 tells the client when to retry
+    no_ra = [r for r in recs if r.get("st") == 503 and "ra" in r and not r["ra"]]
+    if no_ra:
+        bad("retry-after", "%d answers 503 without Retry-After, e.g. %s" % (len(no_ra), no_ra[:3]))
+
     # optional checks on the answers
     if a.allowed_statuses:
-        allowed = {int(x) for x in a.allowed_statuses.split(",")}
-        unclean = collections.Counter(r.get("st", 0) for r in recs if r.get("st", 0) not in allowed)
-        for st, n in sorted(unclean.items()):
-            ex = next(r for r in recs if r.get("st", 0) == st)
-            bad("unclean", "%d answers with status %s (not in %s), e.g. %s" % (n, st, sorted(allowed), ex))
+        allowed = set(a.allowed_statuses.split(","))
+        void = [r for r in recs if answer_kind(r) == "timeout" and during_stall(r)]
+        if void:
+            err("# %s: NOTE %d client timeouts overlap a stall of the client itself: not counted, e.g. %s"
+                % (a.label, len(void), void[:2]))
+        unclean = collections.Counter(answer_kind(r) for r in recs
+                                      if answer_kind(r) not in allowed and not (answer_kind(r) == "timeout"
+                                                                                and during_stall(r)))
+        for kind, n in sorted(unclean.items()):
+            ex = [r for r in recs if answer_kind(r) == kind][:3]
+            bad("unclean", "%d answers %s (allowed: %s), e.g. %s" % (n, kind, ",".join(sorted(allowed)), ex))
     for w in a.window or []:
         name, t0, t1, limit = w.split(",")
         t0, t1, limit = int(t0), int(t1), int(limit)
         inw = [r for r in recs if t0 <= r.get("t", 0) <= t1]
-        e503 = [r for r in inw if r.get("st") == 503]
+        e503 = [r for r in inw if r.get("st") == 503 and not during_stall(r)]
         mx503 = max((r["ms"] for r in e503), default=0)
         mxall = max((r["ms"] for r in inw), default=0)
-        hist = collections.Counter(r.get("st", 0) for r in inw)
+        hist = collections.Counter(answer_kind(r) for r in inw)
         err("# %s: window %s (%d ms): %d requests %s; max latency of 503s %d ms, of all %d ms"
             % (a.label, name, t1 - t0, len(inw), dict(sorted(hist.items())), mx503, mxall))
         if not e503:
@@ -636,7 +695,10 @@ def cmd_verify(a):
     line = "requests=%d acked=%d lost_acked=%d oversold=%d duplicate=%d recovered_in_ms=%s" % (
         result["requests"], result["acked"], result["lost_acked"], result["oversold"], result["duplicate"],
         a.recovered_ms)
-    print(line, file=sys.stdout if a.summary == "stdout" else sys.stderr, flush=True)
+    if a.summary == "stdout":
+        print(line, flush=True)
+    else:  # an intermediate verification: not the drill's summary line
+        err("# %s: %s" % (a.label, line))
     return 0 if result["failures"] == 0 else 1
 
 
@@ -657,6 +719,8 @@ def main():
     r.add_argument("--pause-on-error-ms", type=int, default=50)
     r.add_argument("--pause-on-503-ms", type=int, default=20)
     r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--stall-ms", type=int, default=1000,
+                   help="log to OUT.stalls when this process is not scheduled for this long")
     r.add_argument("--tag", default="l")
     r.add_argument("--out", required=True)
 
@@ -683,6 +747,7 @@ def main():
     wr.add_argument("--resources", required=True)
     wr.add_argument("--timeout", type=float, default=30)
     wr.add_argument("--interval-ms", type=int, default=20)
+    wr.add_argument("--since-ms", type=int, default=0, help="print the ms since this epoch ms instead")
 
     c = sub.add_parser("crash-loop")
     c.add_argument("--url", required=True)
@@ -695,12 +760,14 @@ def main():
     v = sub.add_parser("verify")
     v.add_argument("--url", required=True)
     v.add_argument("--records", nargs="+", required=True)
+    v.add_argument("--stalls", nargs="*", help="stall files of the load driver (OUT.stalls)")
     v.add_argument("--resources", required=True)
     v.add_argument("--redis", type=int, help="port of the Redis behind the server (store cross-check)")
     v.add_argument("--redis-prefix", default="troupe:")
     v.add_argument("--recovered-ms", default="-1")
     v.add_argument("--settle-timeout", type=float, default=15)
-    v.add_argument("--allowed-statuses", help="e.g. 201,409,503: any other answer fails")
+    v.add_argument("--allowed-statuses", help="e.g. 201,409,503,conn: any other answer fails ('conn' = refused/reset, "
+                   "'timeout' = the client timed out)")
     v.add_argument("--window", action="append",
                    help="NAME,T0,T1,MAXMS: 503s to requests started in [T0,T1] must take <= MAXMS")
     v.add_argument("--combine", help="result JSON of an earlier verify of the same drill")

@@ -185,3 +185,42 @@ TEST(Lifecycle, PaymentTimeoutIs503WithRetryAfterAndHoldsNothing) {
     }
   }
 }
+
+// Regression: 503s sent before the request body was read left the body on the
+// keep-alive connection, and the next valid request got a spurious 400.
+TEST(Lifecycle, StoreOutage503sKeepTheKeepAliveConnectionUsable) {
+  if (!troupe_it::it_store_is_redis()) GTEST_SKIP() << "needs a Redis to freeze";
+  TroupeServer server(fast_payments());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_EQ(http.post("/v1/resources", musical("show-1", 100)).status, 201);
+  ASSERT_NE(server.redis(), nullptr);
+  server.redis()->pause();
+  bool unready = false;
+  for (int i = 0; i < 100 && !unready; ++i) {
+    unready = http.get("/health/ready").status == 503;
+    if (!unready) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(unready) << "readiness did not notice the frozen store";
+
+  httplib::Client one("127.0.0.1", server.port());
+  one.set_keep_alive(true);
+  one.set_read_timeout(5, 0);
+  const std::string body = R"({"resourceId":"show-1","customerId":"c-1","quantity":1})";
+  for (int i = 0; i < 4; ++i) {
+    auto r = one.Post("/v1/orders", body, "application/json");
+    ASSERT_TRUE(r) << "request " << i << " failed: " << httplib::to_string(r.error());
+    EXPECT_EQ(r->status, 503) << "request " << i << ": " << r->body;
+  }
+  server.redis()->resume();
+  int status = 0;
+  for (int i = 0; i < 100 && status != 201; ++i) {
+    auto r = one.Post("/v1/orders", body, "application/json");
+    status = r ? r->status : -1;
+    if (status != 201) {
+      EXPECT_EQ(status, 503) << "only 503 while recovering";
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  EXPECT_EQ(status, 201);
+}
