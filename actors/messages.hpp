@@ -119,6 +119,8 @@ struct ReleaseHold {
 /// cancelled; persisted together with the release. Reply: the order.
 struct CancelBooking {
   domain::Order order;
+  /// Wall-clock ms after which the resource must refuse (as ConfirmHold).
+  domain::Timestamp deadline = 0;
 };
 
 /// Resource -> anyone: what the resource looks like now.
@@ -270,7 +272,7 @@ struct SupervisionStats {
 TROUPE_INSPECT(HoldRequest, x.order_id, x.quantity, x.start, x.end)
 TROUPE_INSPECT(ConfirmHold, x.order, x.deadline)
 TROUPE_INSPECT(ReleaseHold, x.order_id)
-TROUPE_INSPECT(CancelBooking, x.order)
+TROUPE_INSPECT(CancelBooking, x.order, x.deadline)
 TROUPE_INSPECT(ResourceView, x.spec, x.available, x.held, x.bookings)
 TROUPE_INSPECT(PlaceOrder, x.order_id, x.resource_id, x.customer_id, x.quantity, x.start, x.end)
 TROUPE_INSPECT(RegisterResource, x.spec)

@@ -54,6 +54,17 @@ void answer_error(OrderActor* self, domain::Error e) {
   }
 }
 
+/// Gives money back (refund, or void when `void_only`) until the payment
+/// pool confirms: the gateway's operations are idempotent, so retrying is
+/// safe, and a pool being restarted must not swallow a refund.
+void money_back(OrderActor* self, RefundRequest r) {
+  self->request(self->state.ctx->payments(), std::chrono::seconds(2), r)
+    .then([](ok_atom) {},
+          [=](caf::error&) {
+            self->delayed_send(self, std::chrono::milliseconds(500), r);
+          });
+}
+
 void release_hold(OrderActor* self) {
   auto& s = self->state;
   if (auto res = s.ctx->directory->resource_actor(s.order.resource_id))
@@ -85,7 +96,7 @@ void compensate(OrderActor* self, domain::Error e) {
   auto& s = self->state;
   auto now = domain::now_ms();
   if (s.order.payment.status == PaymentStatus::captured) {
-    anon_send(s.ctx->payments(), RefundRequest{s.order.payment.id, s.order.amount, false});
+    money_back(self, RefundRequest{s.order.payment.id, s.order.amount, false});
     domain::advance(s.order.payment, PaymentStatus::refunded, now);
   }
   release_hold(self);
@@ -129,14 +140,20 @@ void settle_from_store(OrderActor* self, domain::Error fallback) {
         std::optional<domain::Order> stored;
         if (v.found)
           if (auto o = records::decode_order(v.value)) stored = *o;
-        if (stored && (stored->phase == OrderPhase::confirmed ||
-                       stored->phase == OrderPhase::cancelled)) {
+        // What counts as done depends on what we were doing: cancelling a
+        // confirmed order needs a stored cancellation; confirming needs a
+        // stored confirmation (a later cancellation is fine too).
+        const bool was_cancelling = st.order.phase == OrderPhase::confirmed;
+        const bool done =
+          stored && (stored->phase == OrderPhase::cancelled ||
+                     (!was_cancelling && stored->phase == OrderPhase::confirmed));
+        if (done) {
           if (stored->phase == OrderPhase::cancelled && st.order.phase != OrderPhase::cancelled)
-            anon_send(st.ctx->payments(), RefundRequest{stored->payment.id, stored->amount, false});
+            money_back(self, RefundRequest{stored->payment.id, stored->amount, false});
           st.order = *stored;
           spdlog::info("order {}: outcome read from the store: {}", st.order.id, st.order.status());
           answer(self, st.order);
-        } else if (st.order.phase == OrderPhase::confirmed) {
+        } else if (was_cancelling) {
           answer_error(self, fallback);  // the cancellation did not happen
         } else {
           spdlog::info("order {}: the confirmation did not happen; compensating", st.order.id);
@@ -201,7 +218,7 @@ void charge(OrderActor* self) {
         } else {
           // No answer in time: the authorization that may still happen is
           // voided (by the pool, and again here: voids are idempotent).
-          anon_send(self->state.ctx->payments(), RefundRequest{o.payment.id, o.amount, true});
+          money_back(self, RefundRequest{o.payment.id, o.amount, true});
           domain::advance(o.payment, PaymentStatus::authorized, now);
           domain::advance(o.payment, PaymentStatus::voided, now);
           if (e.kind != ErrorKind::payment_unavailable)
@@ -220,6 +237,13 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
                           domain::Order order) {
   self->state.ctx = std::move(ctx);
   self->state.order = std::move(order);
+  // A restored order whose money went back may have died before the pool
+  // confirmed it: say it again (idempotent at the gateway).
+  {
+    const auto& p = self->state.order.payment;
+    if (p.status == PaymentStatus::refunded || p.status == PaymentStatus::voided)
+      money_back(self, RefundRequest{p.id, p.amount, p.status == PaymentStatus::voided});
+  }
   self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr&) -> caf::error {
     auto* me = static_cast<OrderActor*>(ptr);
     spdlog::warn("order {} crashed", me->state.order.id);
@@ -261,6 +285,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       return s.owed;
     },
     [=](get_atom) -> domain::Order { return self->state.order; },
+    [=](RefundRequest& r) { money_back(self, std::move(r)); },
     [=](tick_atom) {
       if (self->state.in_doubt)
         settle_from_store(self, domain::make_error(ErrorKind::store_unavailable,
@@ -286,12 +311,14 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       s.owes = true;
       s.owed = self->make_response_promise();
       const auto& t = s.ctx->timeouts;
-      self->request(res, t.actor_call + t.store_write, CancelBooking{next})
+      CancelBooking msg{next, domain::now_ms() + t.actor_call.count()};
+      self->request(res, t.actor_call + t.store_write + std::chrono::milliseconds(500),
+                    std::move(msg))
         .then(
           [=](domain::Order& o) {
             // Durable first, then the money goes back.
             self->state.order = o;
-            anon_send(self->state.ctx->payments(), RefundRequest{o.payment.id, o.amount, false});
+            money_back(self, RefundRequest{o.payment.id, o.amount, false});
             answer(self, o);
           },
           [=](caf::error& err) {

@@ -258,6 +258,8 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       const std::string oid = c.order.id;
       if (!holds(s, oid))
         return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
+      if (c.deadline != 0 && domain::now_ms() > c.deadline)
+        return to_caf(ErrorKind::retry, "cancellation of order " + oid + " arrived too late");
       return write_durably(self, c.order, {records::put_order(c.order), records::erase_alloc(c.order)},
                            [](ResourceState& st, const std::string& id) {
                              release(st, id);

@@ -82,7 +82,7 @@ const std::vector<Option>& options() {
        c.body_limit = x;
        return domain::ok_status();
      }},
-    {"request-timeout-ms", "longest wait for the actors per request (default 10000)",
+    {"request-timeout-ms", "longest wait for the actors per request (default 20000; raised to an order's worst case)",
      int_opt(&Config::request_timeout_ms, "request-timeout-ms", 100, 600000)},
     {"io-timeout-s", "socket read/write timeout in seconds (default 5)",
      int_opt(&Config::io_timeout_s, "io-timeout-s", 1, 300)},
@@ -243,7 +243,14 @@ domain::Result<Config> parse_config(const std::vector<std::string>& args, char**
     int n = 0;
     while (std::getline(in, line)) {
       ++n;
-      line = trim(line.substr(0, line.find('#')));
+      // '#' starts a comment at the line's start or after white space, so
+      // values (a password, a URL) may contain it.
+      for (size_t i = 0; i < line.size(); ++i)
+        if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+          line.resize(i);
+          break;
+        }
+      line = trim(line);
       if (line.empty()) continue;
       auto eq = line.find('=');
       if (eq == std::string::npos)

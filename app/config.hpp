@@ -20,7 +20,7 @@ struct Config {
   std::string config_file;
   int http_threads = 256;
   long body_limit = 1 << 20;
-  int request_timeout_ms = 10000;
+  int request_timeout_ms = 20000;
   int io_timeout_s = 5;
   int payment_workers = 8;
   int payment_latency_min_ms = 0;

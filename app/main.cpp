@@ -122,6 +122,20 @@ int serve(const app::Config& cfg) {
   ho.body_limit = static_cast<size_t>(cfg.body_limit);
   ho.io_timeout = std::chrono::seconds(cfg.io_timeout_s);
   ho.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+  {
+    // An order's saga answers within: hold + charge + confirm + reading the
+    // outcome + recording a rejection. The HTTP wait must be longer, or a
+    // client could get a 504 for an order that then confirms.
+    const auto& t = ctx->timeouts;
+    const auto saga = t.actor_call + (t.payment + std::chrono::milliseconds(500)) +
+                      (t.actor_call + t.store_write + std::chrono::milliseconds(500)) +
+                      2 * t.store_write + std::chrono::milliseconds(1000);
+    if (ho.request_timeout < saga) {
+      spdlog::warn("--request-timeout-ms {} is shorter than an order's worst case; using {} ms",
+                   ho.request_timeout.count(), saga.count());
+      ho.request_timeout = saga;
+    }
+  }
   ho.enable_faults = cfg.enable_faults;
   http::Bridge bridge(sys, ctx, ho);
   if (cfg.enable_faults) spdlog::warn("fault injection is enabled (POST /admin/faults)");

@@ -28,7 +28,7 @@ struct HttpOptions {
   size_t threads = 256;              ///< one per concurrent keep-alive connection
   size_t body_limit = 1 << 20;       ///< bytes; larger bodies get 413
   std::chrono::seconds io_timeout{5};
-  std::chrono::milliseconds request_timeout{10000};  ///< longest wait on the actors
+  std::chrono::milliseconds request_timeout{20000};  ///< longest wait on the actors
   bool enable_faults = false;  ///< serve POST/GET /admin/faults
 };
 

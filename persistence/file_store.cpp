@@ -128,8 +128,10 @@ class FileStore final : public Store {
     if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
       return unavailable("data directory " + opt_.dir + " is in use by another process");
     log_path_ = opt_.dir + "/troupe.log";
+    const bool existed = ::access(log_path_.c_str(), F_OK) == 0;
     fd_ = ::open(log_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) return unavailable(errno_text("cannot open " + log_path_));
+    if (!existed && opt_.sync) sync_dir();  // the new file's name must survive a crash too
     return replay();
   }
 
@@ -150,7 +152,7 @@ class FileStore final : public Store {
         auto err = errno_text("write to " + log_path_ + " failed");
         // Cut off whatever part of the frames reached the file: the failed
         // commit must not become visible at the next start.
-        if (::ftruncate(fd_, static_cast<off_t>(file_size_)) != 0) { /* replay drops it */ }
+        if (::ftruncate(fd_, static_cast<off_t>(file_size_)) == 0 && opt_.sync) ::fdatasync(fd_);
         ::lseek(fd_, static_cast<off_t>(file_size_), SEEK_SET);
         return unavailable(err);
       }
@@ -243,6 +245,18 @@ class FileStore final : public Store {
     live_bytes_ += w.key.size() + w.value.size() + 9;
   }
 
+  /// Whether any complete frame with a valid CRC starts at or after `from`.
+  static bool valid_frame_after(const std::string& data, size_t from) {
+    for (size_t p = from; p + header_size <= data.size(); ++p) {
+      const char* h = data.data() + p;
+      if (get_u32(h) != frame_magic) continue;
+      const std::uint32_t len = get_u32(h + 4);
+      if (p + header_size + len > data.size()) continue;
+      if (crc32(h + header_size, len) == get_u32(h + 8)) return true;
+    }
+    return false;
+  }
+
   Status replay() {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) return unavailable(errno_text("stat " + log_path_));
@@ -268,6 +282,11 @@ class FileStore final : public Store {
       for (const auto& w : writes) apply(w);
       pos += header_size + len;
     }
+    if (pos != data.size() && valid_frame_after(data, pos + 1))
+      return make_error(ErrorKind::internal,
+                        log_path_ + " is corrupt at offset " + std::to_string(pos) +
+                          " but holds valid batches after it; refusing to start (restore from "
+                          "a backup or move the file away)");
     if (pos != data.size()) {
       // A torn or corrupt tail: the batch never became durable as a whole.
       truncated_bytes_ = data.size() - pos;
@@ -279,6 +298,14 @@ class FileStore final : public Store {
     if (::lseek(fd_, static_cast<off_t>(pos), SEEK_SET) < 0)
       return unavailable(errno_text("seek " + log_path_));
     return domain::ok_status();
+  }
+
+  void sync_dir() {
+    int dfd = ::open(opt_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
   }
 
   // Caller holds write_mu_.
@@ -300,25 +327,19 @@ class FileStore final : public Store {
       }
       if (!chunk.empty()) encode_frame(buf, chunk.begin(), chunk.end());
     }
-    int tfd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // The new log's descriptor is kept across the rename: there is no reopen
+    // that could fail and leave us appending to the replaced (unlinked) file.
+    int tfd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (tfd < 0) return domain::ok_status();  // compaction is an optimisation: retry later
-    bool ok = write_all(tfd, buf.data(), buf.size()) && (!opt_.sync || ::fsync(tfd) == 0);
-    ::close(tfd);
+    const bool ok = write_all(tfd, buf.data(), buf.size()) && (!opt_.sync || ::fsync(tfd) == 0);
     if (!ok || ::rename(tmp.c_str(), log_path_.c_str()) != 0) {
+      ::close(tfd);
       ::unlink(tmp.c_str());
       return domain::ok_status();
     }
-    if (opt_.sync) {
-      int dfd = ::open(opt_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-      }
-    }
-    int nfd = ::open(log_path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (nfd < 0) return unavailable(errno_text("reopen " + log_path_ + " after compaction"));
+    if (opt_.sync) sync_dir();
     ::close(fd_);
-    fd_ = nfd;
+    fd_ = tfd;
     file_size_ = buf.size();
     ::lseek(fd_, static_cast<off_t>(file_size_), SEEK_SET);
     std::unique_lock<std::shared_mutex> l(map_mu_);

@@ -49,39 +49,35 @@ class RedisStore final : public Store {
   Status commit(const std::vector<Batch>& batches) override {
     std::lock_guard<std::mutex> l(mu_);
     if (auto st = ensure_connected(false); !st) return st;
-    std::vector<std::vector<std::string>> cmds;
-    // WATCH the fence: if a reconnect bumped it since (this commit's answer
-    // was lost and it is in doubt), a late EXEC of it aborts.
-    cmds.push_back({"WATCH", fence_key()});
-    cmds.push_back({"MULTI"});
-    std::set<std::string> new_hashes;
+    // One EVAL = one round trip, atomic like MULTI/EXEC, and fenced: it
+    // applies nothing unless the fence still holds this connection's token.
+    // A commit lost in a dead connection (in doubt) that reaches Redis after
+    // the reconnect's INCR is therefore refused — MULTI/EXEC with WATCH in
+    // the same pipeline could not guarantee that.
+    std::vector<std::string> cmd = {"EVAL", commit_script(), "2", fence_key(),
+                                    opt_.prefix + "hashes", fence_token_};
     size_t nwrites = 0;
     for (const auto& b : batches) {
       for (const auto& w : b) {
         auto [hash, field] = split(w.key);
-        if (w.erase) {
-          cmds.push_back({"HDEL", hash, field});
-        } else {
-          cmds.push_back({"HSET", hash, field, w.value});
-          if (!known_hashes_.count(hash) && new_hashes.insert(hash).second)
-            cmds.push_back({"SADD", opt_.prefix + "hashes", hash});
-        }
+        cmd.push_back(w.erase ? "D" : "S");
+        cmd.push_back(std::move(hash));
+        cmd.push_back(std::move(field));
+        cmd.push_back(w.erase ? std::string() : w.value);
         ++nwrites;
       }
     }
-    cmds.push_back({"EXEC"});
     std::vector<Reply> replies;
-    if (auto st = pipeline(cmds, replies); !st) return st;
-    const auto& exec = replies.back();
-    if (exec && exec->type == REDIS_REPLY_NIL)
-      return unavailable("commit aborted: the store was fenced by a reconnect");
-    if (!exec || exec->type != REDIS_REPLY_ARRAY)
-      return unavailable(std::string("EXEC failed") +
-                         (exec && exec->type == REDIS_REPLY_ERROR ? ": " + std::string(exec->str) : ""));
-    for (size_t i = 0; i < exec->elements; ++i)
-      if (exec->element[i]->type == REDIS_REPLY_ERROR)
-        return unavailable(std::string("write failed: ") + exec->element[i]->str);
-    known_hashes_.insert(new_hashes.begin(), new_hashes.end());
+    if (auto st = pipeline({cmd}, replies); !st) return st;
+    const auto& r = replies.back();
+    if (r->type == REDIS_REPLY_ERROR) {
+      std::string why(r->str, r->len);
+      if (why.find("FENCED") != std::string::npos) {
+        drop_connection("fenced by another connection");
+        return unavailable("commit refused: the store was fenced by a reconnect");
+      }
+      return unavailable("commit failed: " + why);
+    }
     stats_.commits++;
     stats_.batches += batches.size();
     stats_.writes += nwrites;
@@ -110,7 +106,6 @@ class RedisStore final : public Store {
     std::vector<std::string> hashes;
     for (size_t i = 0; i < r[0]->elements; ++i) {
       std::string h(r[0]->element[i]->str, r[0]->element[i]->len);
-      known_hashes_.insert(h);
       // The hash `<prefix>a/b` holds keys `a/b/<field>`.
       const std::string as_key = h.substr(opt_.prefix.size()) + "/";
       if (as_key.compare(0, std::min(prefix.size(), as_key.size()), prefix, 0,
@@ -164,6 +159,19 @@ class RedisStore final : public Store {
 
  private:
   std::string fence_key() const { return opt_.prefix + "fence"; }
+
+  static const std::string& commit_script() {
+    static const std::string script =
+      "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('FENCED') end "
+      "for i = 2, #ARGV, 4 do "
+      "  if ARGV[i] == 'S' then "
+      "    redis.call('HSET', ARGV[i+1], ARGV[i+2], ARGV[i+3]) "
+      "    redis.call('SADD', KEYS[2], ARGV[i+1]) "
+      "  else redis.call('HDEL', ARGV[i+1], ARGV[i+2]) end "
+      "end "
+      "return #ARGV";
+    return script;
+  }
 
   static bool is_string_array(const Reply& r) {
     if (!r || r->type != REDIS_REPLY_ARRAY) return false;
@@ -221,6 +229,7 @@ class RedisStore final : public Store {
     {
       std::vector<Reply> r;
       if (auto st = pipeline(setup, r); !st) return st;
+      if (r.back()->type == REDIS_REPLY_INTEGER) fence_token_ = std::to_string(r.back()->integer);
       for (const auto& x : r)
         if (x->type == REDIS_REPLY_ERROR) {
           std::string why = x->str;  // never contains the password
@@ -265,7 +274,7 @@ class RedisStore final : public Store {
   mutable std::mutex mu_;
   redisContext* ctx_ = nullptr;
   bool closed_ = false;
-  std::set<std::string> known_hashes_;
+  std::string fence_token_;  ///< the fence value this connection set (INCR at connect)
   std::string last_error_;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{100};

@@ -4,9 +4,12 @@
 /// Mapping: a port key `a/b/c` lives in the Redis hash `<prefix>a/b` under
 /// field `c` (the last path segment), so a prefix scan of `alloc/<id>/` is one
 /// HGETALL and a scan of `alloc/` walks the hashes listed in the set
-/// `<prefix>hashes`. Each `commit` is ONE round trip: MULTI, every HSET/HDEL
-/// of all batches, EXEC, pipelined — all batches of one group commit become
-/// visible atomically, and the call returns once Redis answered EXEC.
+/// `<prefix>hashes`. Each `commit` is ONE round trip: one EVAL of a small
+/// script that applies every HSET/HDEL of all batches — atomically, like
+/// MULTI/EXEC — but only while `<prefix>fence` still holds the token this
+/// connection set when it connected (INCR). The call returns once Redis
+/// answered. A commit whose answer was lost (in doubt) and that reaches Redis
+/// after a reconnect is refused, so a read after the reconnect is the truth.
 /// (Durability across a Redis crash is Redis's: run it with AOF,
 /// `appendfsync always` for strict durability, `everysec` loses up to 1 s.)
 ///

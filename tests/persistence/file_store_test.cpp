@@ -1,0 +1,129 @@
+// The embedded store on a real temp directory: atomic batches across a torn
+// tail, refusal on corruption in the middle, compaction, the directory lock.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "persistence/file_store.hpp"
+
+using namespace troupe::persistence;
+namespace fs = std::filesystem;
+
+namespace {
+
+class FileStoreTest : public ::testing::Test {
+ protected:
+  std::string dir;
+  void SetUp() override {
+    char tmpl[] = "/tmp/troupe-fs-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  std::unique_ptr<Store> open(std::uint64_t compact_min = 64ull << 20) {
+    FileStoreOptions o;
+    o.dir = dir;
+    o.compact_min_bytes = compact_min;
+    auto s = open_file_store(o);
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().detail);
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  std::string log() const { return dir + "/troupe.log"; }
+  static Batch batch(std::initializer_list<std::pair<std::string, std::string>> kvs) {
+    Batch b;
+    for (const auto& kv : kvs) b.push_back({kv.first, kv.second, false});
+    return b;
+  }
+  static std::string value(Store& s, const std::string& k) {
+    auto v = s.get(k);
+    return v.ok() && *v ? **v : "<none>";
+  }
+};
+
+TEST_F(FileStoreTest, CommittedBatchesSurviveReopen) {
+  {
+    auto s = open();
+    ASSERT_TRUE(s->commit({batch({{"a/1", "x"}, {"a/2", "y"}}), batch({{"b/1", "z"}})}).ok());
+    ASSERT_TRUE(s->commit({Batch{{"a/2", "", true}}}).ok());
+  }
+  auto s = open();
+  EXPECT_EQ(value(*s, "a/1"), "x");
+  EXPECT_EQ(value(*s, "a/2"), "<none>") << "the erase was replayed";
+  EXPECT_EQ(value(*s, "b/1"), "z");
+  auto scan = s->scan("a/");
+  ASSERT_TRUE(scan.ok());
+  ASSERT_EQ(scan->size(), 1u);
+  EXPECT_EQ((*scan)[0].key, "a/1");
+}
+
+TEST_F(FileStoreTest, ATornLastBatchIsDroppedWholeAtStart) {
+  {
+    auto s = open();
+    ASSERT_TRUE(s->commit({batch({{"k/1", "one"}})}).ok());
+    ASSERT_TRUE(s->commit({batch({{"k/2", "two"}, {"k/3", "three"}})}).ok());
+  }
+  const auto size = fs::file_size(log());
+  fs::resize_file(log(), size - 3);  // a crash in the middle of the last write
+  {
+    auto s = open();
+    EXPECT_EQ(value(*s, "k/1"), "one");
+    EXPECT_EQ(value(*s, "k/2"), "<none>") << "no half batch";
+    EXPECT_EQ(value(*s, "k/3"), "<none>");
+    ASSERT_TRUE(s->commit({batch({{"k/4", "four"}})}).ok()) << "appends after the cut";
+  }
+  auto s = open();
+  EXPECT_EQ(value(*s, "k/4"), "four");
+  EXPECT_EQ(value(*s, "k/2"), "<none>");
+}
+
+TEST_F(FileStoreTest, CorruptionBeforeValidBatchesRefusesToStart) {
+  {
+    auto s = open();
+    ASSERT_TRUE(s->commit({batch({{"k/1", "one"}})}).ok());
+    ASSERT_TRUE(s->commit({batch({{"k/2", "two"}})}).ok());
+    ASSERT_TRUE(s->commit({batch({{"k/3", "three"}})}).ok());
+  }
+  {
+    std::fstream f(log(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);  // inside the first frame's payload
+    f.put('#');
+  }
+  FileStoreOptions o;
+  o.dir = dir;
+  auto s = open_file_store(o);
+  ASSERT_FALSE(s.ok()) << "acknowledged batches after the damage must not be cut away";
+  EXPECT_NE(s.error().detail.find("corrupt"), std::string::npos) << s.error().detail;
+}
+
+TEST_F(FileStoreTest, CompactionKeepsLiveRecordsAndShrinksTheLog) {
+  {
+    auto s = open(/*compact_min=*/4096);
+    const std::string big(200, 'v');
+    for (int round = 0; round < 50; ++round)
+      for (int k = 0; k < 10; ++k)
+        ASSERT_TRUE(s->commit({batch({{"r/" + std::to_string(k), big + std::to_string(round)}})}).ok());
+    EXPECT_GE(s->stats().compactions, 1u);
+    EXPECT_LT(s->stats().bytes_on_disk, 3 * 10 * 260u) << "rewritten to about the live data";
+    ASSERT_TRUE(s->commit({batch({{"after", "compaction"}})}).ok());
+  }
+  auto s = open();
+  for (int k = 0; k < 10; ++k)
+    EXPECT_EQ(value(*s, "r/" + std::to_string(k)), std::string(200, 'v') + "49");
+  EXPECT_EQ(value(*s, "after"), "compaction") << "writes after compaction reach the new log";
+  EXPECT_EQ(s->stats().live_records, 11u);
+}
+
+TEST_F(FileStoreTest, OneProcessPerDataDirectory) {
+  auto first = open();
+  FileStoreOptions o;
+  o.dir = dir;
+  auto second = open_file_store(o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().detail.find("in use"), std::string::npos) << second.error().detail;
+}
+
+}  // namespace

@@ -1,0 +1,93 @@
+// Configuration: defaults < config file < environment < flags.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "app/config.hpp"
+
+using troupe::app::parse_config;
+
+namespace {
+std::string write_file(const std::string& text) {
+  char path[] = "/tmp/troupe-config-XXXXXX";
+  int fd = ::mkstemp(path);
+  EXPECT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
+}  // namespace
+
+TEST(Config, DefaultsServeOnTheEmbeddedStore) {
+  auto c = parse_config({}, nullptr);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->command, "serve");
+  EXPECT_EQ(c->port, 8080);
+  EXPECT_EQ(c->data_dir, "./data");
+  EXPECT_TRUE(c->redis_url.empty());
+  EXPECT_FALSE(c->enable_faults);
+  EXPECT_EQ(c->payment_timeout_ms, 610);
+}
+
+TEST(Config, FlagsBeatEnvironmentWhichBeatsTheFile) {
+  const auto file = write_file("port = 1111\ndata-dir = /from/file\nlog-level = warn\n");
+  std::string e1 = "TROUPE_PORT=2222", e2 = "TROUPE_CONFIG=" + file;
+  char* env[] = {e1.data(), e2.data(), nullptr};
+  auto c = parse_config({"serve", "--data-dir", "/from/flag"}, env);
+  ASSERT_TRUE(c.ok()) << c.error().detail;
+  EXPECT_EQ(c->port, 2222) << "environment over file";
+  EXPECT_EQ(c->data_dir, "/from/flag") << "flag over file";
+  EXPECT_EQ(c->log_level, "warn") << "file over default";
+  std::remove(file.c_str());
+}
+
+TEST(Config, CommentsStartAtLineStartOrAfterSpaceSoValuesMayHoldAHash) {
+  const auto file = write_file("# a comment\nport = 3333 # trailing\nredis-password = se#cret\n");
+  auto c = parse_config({"--config", file}, nullptr);
+  ASSERT_TRUE(c.ok()) << c.error().detail;
+  EXPECT_EQ(c->port, 3333);
+  EXPECT_EQ(c->redis_password, "se#cret");
+  std::remove(file.c_str());
+}
+
+TEST(Config, BooleanFlagNeedsNoValueAndRedisUrlHasItsOwnVariable) {
+  std::string e = "TROUPE_REDIS_URL=redis://127.0.0.1:6390";
+  char* env[] = {e.data(), nullptr};
+  auto c = parse_config({"serve", "--enable-faults", "--port", "9000"}, env);
+  ASSERT_TRUE(c.ok()) << c.error().detail;
+  EXPECT_TRUE(c->enable_faults);
+  EXPECT_EQ(c->port, 9000);
+  EXPECT_EQ(c->redis_url, "redis://127.0.0.1:6390");
+}
+
+TEST(Config, BadInputIsRefusedWithTheOptionsName) {
+  for (auto args : std::vector<std::vector<std::string>>{
+         {"--port", "0"},
+         {"--port", "70000"},
+         {"--port", "12x"},
+         {"--payment-failure-rate", "1.5"},
+         {"--payment-latency-ms", "5,1"},
+         {"--log-level", "loud"},
+         {"--nope", "1"},
+         {"frobnicate"},
+         {"--port"}}) {
+    auto c = parse_config(args, nullptr);
+    EXPECT_FALSE(c.ok()) << args[0];
+  }
+  auto missing = parse_config({"--config", "/no/such/file"}, nullptr);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().detail.find("/no/such/file"), std::string::npos);
+}
+
+TEST(Config, HelpListsEveryOptionWithItsVariable) {
+  auto c = parse_config({"--help"}, nullptr);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->command, "help");
+  const auto u = troupe::app::usage();
+  for (const char* s : {"--port", "TROUPE_PORT", "--data-dir", "TROUPE_DATA_DIR", "--redis",
+                        "TROUPE_REDIS_URL", "TROUPE_REDIS_PASSWORD", "--enable-faults",
+                        "--payment-timeout-ms", "--breaker-failures"})
+    EXPECT_NE(u.find(s), std::string::npos) << s;
+}
