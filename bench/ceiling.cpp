@@ -28,9 +28,11 @@ int main(int argc, char** argv) {
   svr.set_read_timeout(5, 0);
   svr.set_write_timeout(5, 0);
   svr.set_payload_max_length(1 << 20);
-  svr.set_socket_options([](socket_t sock) {
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = sock;
   });
   // Roughly the size of an order response, so bytes on the wire compare.
   const std::string body(700, 'x');
@@ -45,6 +47,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ceiling: port %d in use\n", port);
     return 1;
   }
+  // As troupe does: Debian's httplib listens with a backlog of 5.
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   svr.listen_after_bind();
   return 0;
 }
