@@ -164,18 +164,24 @@ void restart_child(KindSup* self, const std::string& id) {
   }
 }
 
+/// One supervisor's line in the tree.
+SupervisorView make_view(std::string name, std::string parent, const RestartIntensity& ri,
+                         size_t children, std::string last_failure) {
+  SupervisorView v;
+  v.name = std::move(name);
+  v.parent = std::move(parent);
+  v.strategy = to_string(ri.policy().strategy);
+  v.children = children;
+  v.restarts = ri.total_restarts();
+  v.max_restarts = ri.policy().max_restarts;
+  v.window_ms = ri.policy().window.count();
+  v.last_failure = std::move(last_failure);
+  return v;
+}
+
 SupervisorView view_of(KindSup* self) {
   auto& s = self->state;
-  SupervisorView v;
-  v.name = name_of(s.kind);
-  v.parent = "root";
-  v.strategy = to_string(s.intensity.policy().strategy);
-  v.children = s.children.size();
-  v.restarts = s.intensity.total_restarts();
-  v.max_restarts = s.intensity.policy().max_restarts;
-  v.window_ms = s.intensity.policy().window.count();
-  v.last_failure = s.last_failure;
-  return v;
+  return make_view(name_of(s.kind), "root", s.intensity, s.children.size(), s.last_failure);
 }
 
 /// Restores every resource (spec + allocations) from the store.
@@ -410,15 +416,7 @@ caf::actor start_kind(Root* self, Kind k) {
 void collect_tree(Root* self, std::function<void(std::vector<SupervisorView>&)> done) {
   auto& s = self->state;
   auto views = std::make_shared<std::vector<SupervisorView>>();
-  SupervisorView root;
-  root.name = "root";
-  root.strategy = to_string(s.intensity.policy().strategy);
-  root.children = s.kids.size();
-  root.restarts = s.intensity.total_restarts();
-  root.max_restarts = s.intensity.policy().max_restarts;
-  root.window_ms = s.intensity.policy().window.count();
-  root.last_failure = s.last_failure;
-  views->push_back(root);
+  views->push_back(make_view("root", "", s.intensity, s.kids.size(), s.last_failure));
   auto pending = std::make_shared<size_t>(s.kids.size());
   if (*pending == 0) return done(*views);
   for (const auto& kv : s.kids) {
