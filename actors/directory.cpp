@@ -73,6 +73,13 @@ caf::actor Directory::service(const std::string& name) const {
   return it == services_.end() ? caf::actor{} : it->second;
 }
 
+std::vector<std::string> Directory::TEST_order_ids() const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  std::vector<std::string> ids;
+  for (const auto& kv : orders_) ids.push_back(kv.first);
+  return ids;
+}
+
 size_t Directory::resource_count() const {
   std::shared_lock<std::shared_mutex> l(mu_);
   return resources_.size();

@@ -51,6 +51,8 @@ class Directory {
   caf::actor service(const std::string& name) const;
 
   size_t resource_count() const;
+  /// Test hook: the ids of every order actor now registered.
+  std::vector<std::string> TEST_order_ids() const;
   size_t order_count() const;
 
  private:

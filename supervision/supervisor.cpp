@@ -146,8 +146,14 @@ void restart_child(KindSup* self, const std::string& id) {
       self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(id)})
         .then(
           [=](StoreValue& v) {
-            if (!v.found) {  // never became durable: nothing to bring back
+            if (!v.found) {
+              // It died before its confirmation was durable: nothing to bring
+              // back — but it may have been charged. Once any confirmation it
+              // sent is past its deadline, look again; still absent -> void.
               self->state.ctx->directory->remove_order(id, caf::actor_addr{});
+              const auto& t = self->state.ctx->timeouts;
+              self->delayed_send(self, t.actor_call + t.store_write + std::chrono::seconds(1),
+                                 cancel_atom::value, id);
               return;
             }
             auto o = records::decode_order(v.value);
@@ -275,6 +281,29 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
   });
   return {
     [=](restart_atom, const std::string& id) { restart_child(self, id); },
+    [=](cancel_atom, const std::string& order_id) {
+      // The orphan check above: void the payment of an order that never
+      // became durable (idempotent at the gateway; a capture is refunded).
+      auto& s = self->state;
+      self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(order_id)})
+        .then(
+          [=](StoreValue& v) {
+            if (v.found) {  // it did become durable after all: serve it
+              if (auto o = records::decode_order(v.value)) start_order(self, *o);
+              return;
+            }
+            spdlog::info("order {} died before it was confirmed; voiding its payment", order_id);
+            self->request(self->state.ctx->payments(), std::chrono::seconds(2),
+                          RefundRequest{domain::payment_id_for(order_id), 0, true})
+              .then([](ok_atom) {},
+                    [=](caf::error&) {
+                      self->delayed_send(self, std::chrono::seconds(1), cancel_atom::value, order_id);
+                    });
+          },
+          [=](caf::error&) {
+            self->delayed_send(self, std::chrono::seconds(1), cancel_atom::value, order_id);
+          });
+    },
     [=](restore_atom) -> caf::result<std::uint64_t> {
       auto rp = self->make_response_promise();
       if (self->state.kind == Kind::resources)

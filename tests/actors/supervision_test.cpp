@@ -288,5 +288,42 @@ TEST_F(Supervision, CrashedSupervisorIsRestartedByTheRoot) {
   EXPECT_FALSE(unknown.ok());
 }
 
+
+/// Payments slower than the order actor's life: it crashes mid-charge.
+class OrphanedPayment : public ActorFixture {
+ protected:
+  OrphanedPayment() {
+    timeouts.payment = 2000ms;
+    timeouts.actor_call = 100ms;
+    timeouts.store_write = 200ms;
+    gateway->latency_min_ms = 300;
+    gateway->latency_max_ms = 300;
+  }
+};
+
+TEST_F(OrphanedPayment, AnOrderThatDiesBeforeItIsDurableHasItsChargeUndone) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 700)).ok());
+  // Place without waiting for the answer.
+  auto pending = self()->request(supervisor, 5s, actors::PlaceOrder{"", "show-1", "c-1", 2, 0, 0});
+  std::vector<std::string> ids;
+  ASSERT_TRUE(eventually([&] {
+    ids = directory->TEST_order_ids();
+    return !ids.empty();
+  }));
+  std::this_thread::sleep_for(100ms);  // the charge is now at the gateway
+  ASSERT_TRUE(ask<ok_atom>(supervisor, CrashActor{"order", ids[0]}).ok());
+  pending.receive([](domain::Order&) { ADD_FAILURE() << "a crashed order cannot confirm"; },
+                  [](caf::error&) {});
+  // The charge lands at the gateway after the crash; the orphan check then
+  // finds no durable order and undoes it.
+  const auto pay = domain::payment_id_for(ids[0]);
+  EXPECT_TRUE(eventually([&] { return gateway->ledger.status(pay) == PaymentStatus::refunded; },
+                         5000ms))
+    << "payment status at the gateway: " << domain::to_string(gateway->ledger.status(pay));
+  const auto t = gateway->ledger.totals();
+  EXPECT_EQ(t.captured - t.refunded, 0);
+  EXPECT_EQ(view("show-1").value->available, 10) << "the hold of the dead order is released";
+}
+
 }  // namespace
 }  // namespace troupe::testing
