@@ -61,11 +61,10 @@ caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gate
       auto rp = self->make_response_promise();
       const auto seq = s.next_seq++;
       s.pending.emplace(seq, PendingCharge{rp, approve, c.payment_id, c.amount});
-      self->delayed_send(self, std::chrono::milliseconds(latency), tick_atom::value, seq,
-                         c.payment_id);
+      self->delayed_send(self, std::chrono::milliseconds(latency), tick_atom::value, seq);
       return rp;
     },
-    [=](tick_atom, std::uint64_t seq, const std::string&) {
+    [=](tick_atom, std::uint64_t seq) {
       auto it = self->state.pending.find(seq);
       if (it == self->state.pending.end()) return;
       auto& p = it->second;

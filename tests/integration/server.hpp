@@ -406,6 +406,16 @@ inline int decode_wait_status(int st) {
   return -1;
 }
 
+/// SIGKILL `pid` (if running), reap it, record its exit code, forget it.
+inline void kill_and_reap(pid_t& pid, std::optional<int>& last_exit) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  last_exit = decode_wait_status(st);
+  pid = -1;
+}
+
 // ---------------------------------------------------------------------------
 // Which store the suite runs against (TROUPE_IT_STORE)
 
@@ -708,12 +718,7 @@ class RedisServer {
 
   /// kill -9 and reap (works while paused too).
   void kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    last_exit_ = decode_wait_status(st);
-    pid_ = -1;
+    kill_and_reap(pid_, last_exit_);
     paused_ = false;
   }
 
@@ -915,14 +920,7 @@ class TroupeServer {
   int stop(std::chrono::milliseconds grace = 10s) { return signal_and_wait(SIGTERM, grace); }
 
   /// kill -9 and reap.
-  void kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    last_exit_ = decode_wait_status(st);
-    pid_ = -1;
-  }
+  void kill9() { kill_and_reap(pid_, last_exit_); }
 
   /// Starts again on the same data dir (and the same Redis) (stopping gracefully first if still
   /// running). A fresh port by default: the old one may linger in TIME_WAIT.
