@@ -27,6 +27,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<StoreGet>("troupe.StoreGet");
   cfg.add_message_type<StoreScan>("troupe.StoreScan");
   cfg.add_message_type<StoreValue>("troupe.StoreValue");
+  cfg.add_message_type<LogRead>("troupe.LogRead");
+  cfg.add_message_type<StoreScanGroup>("troupe.StoreScanGroup");
   cfg.add_message_type<StoreStatsView>("troupe.StoreStatsView");
   cfg.add_message_type<CrashActor>("troupe.CrashActor");
   cfg.add_message_type<SupervisionStats>("troupe.SupervisionStats");

@@ -105,6 +105,8 @@ struct HoldRequest {
 /// batch and replies with the order only once durable.
 struct ConfirmHold {
   domain::Order order;
+  /// The order as last durable: the write carries the events in between.
+  domain::Order before;
   /// Wall-clock ms after which the resource must refuse (the order actor has
   /// given up waiting and will verify through the store instead).
   domain::Timestamp deadline = 0;
@@ -119,6 +121,7 @@ struct ReleaseHold {
 /// cancelled; persisted together with the release. Reply: the order.
 struct CancelBooking {
   domain::Order order;
+  domain::Order before;  ///< as last durable (see ConfirmHold)
   /// Wall-clock ms after which the resource must refuse (as ConfirmHold).
   domain::Timestamp deadline = 0;
 };
@@ -214,6 +217,16 @@ struct StoreGet {
 struct StoreScan {
   std::string prefix;
 };
+/// Anyone -> store actor: up to `limit` event-log entries after `after`.
+/// Reply: std::vector<persistence::Record> (keys persistence::log_key).
+struct LogRead {
+  std::uint64_t after = 0;
+  std::uint32_t limit = 256;
+};
+/// Anyone -> store actor: every record of one group (Store::scan_group).
+struct StoreScanGroup {
+  std::string group;
+};
 /// Reply to StoreGet.
 struct StoreValue {
   bool found = false;
@@ -270,9 +283,9 @@ struct SupervisionStats {
   }
 
 TROUPE_INSPECT(HoldRequest, x.order_id, x.quantity, x.start, x.end)
-TROUPE_INSPECT(ConfirmHold, x.order, x.deadline)
+TROUPE_INSPECT(ConfirmHold, x.order, x.before, x.deadline)
 TROUPE_INSPECT(ReleaseHold, x.order_id)
-TROUPE_INSPECT(CancelBooking, x.order, x.deadline)
+TROUPE_INSPECT(CancelBooking, x.order, x.before, x.deadline)
 TROUPE_INSPECT(ResourceView, x.spec, x.available, x.held, x.bookings)
 TROUPE_INSPECT(PlaceOrder, x.order_id, x.resource_id, x.customer_id, x.quantity, x.start, x.end)
 TROUPE_INSPECT(RegisterResource, x.spec)
@@ -287,6 +300,8 @@ TROUPE_INSPECT(StoreWrite, x.batches)
 TROUPE_INSPECT(StoreGet, x.key)
 TROUPE_INSPECT(StoreScan, x.prefix)
 TROUPE_INSPECT(StoreValue, x.found, x.value)
+TROUPE_INSPECT(LogRead, x.after, x.limit)
+TROUPE_INSPECT(StoreScanGroup, x.group)
 TROUPE_INSPECT(StoreStatsView, x.commits, x.batches, x.writes, x.compactions, x.live_records,
                x.bytes_on_disk)
 TROUPE_INSPECT(CrashActor, x.kind, x.id)

@@ -19,6 +19,9 @@ using domain::PaymentStatus;
 struct OrderState {
   std::shared_ptr<const Context> ctx;
   domain::Order order;
+  /// The order as last made durable (empty histories: never stored). The
+  /// events of a write are the difference between it and the new version.
+  domain::Order durable;
   bool busy = false;             ///< a saga step or a cancellation is running
   caf::response_promise owed;    ///< the answer the running step owes
   bool owes = false;
@@ -26,6 +29,8 @@ struct OrderState {
   /// store will tell (polled) whether the order was confirmed / cancelled.
   bool in_doubt = false;
   bool settling = false;         ///< a store read deciding the outcome is running
+  bool unstored = false;         ///< the rejection still has to become durable
+  bool resuming = false;         ///< restored half-done: deciding what to undo
   static inline const char* name = "order";
 
   /// However the actor ends (crash, shutdown), the caller gets an answer.
@@ -74,21 +79,56 @@ void release_hold(OrderActor* self) {
 
 /// Ends the saga without a booking: the order is recorded as rejected (so a
 /// client can look it up by the id in the error) and the error is answered.
+void store_rejection(OrderActor* self);
+
 void reject(OrderActor* self, domain::Error e) {
   auto& s = self->state;
   auto now = domain::now_ms();
   s.order.reason = e.detail;
   domain::advance(s.order, OrderPhase::rejected, now);
   e.subject = s.order.id;
+  answer_error(self, e);
+  store_rejection(self);
+}
+
+/// Reads the order's record and adopts it as the durable version (a write
+/// whose answer was lost may have happened), then runs `next`. Retries
+/// while the store cannot be read.
+template <class Next>
+void resync(OrderActor* self, Next next) {
+  auto& s = self->state;
+  self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
+    .then(
+      [=](StoreValue& v) {
+        if (v.found)
+          if (auto o = records::decode_order(v.value)) self->state.durable = *o;
+        next();
+      },
+      [=](caf::error&) {
+        self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
+      });
+}
+
+/// Makes the rejection durable (with its events); retried until it is, so
+/// no order stays half-done in the store while this actor lives.
+void store_rejection(OrderActor* self) {
+  auto& s = self->state;
+  s.busy = true;
   StoreWrite w;
-  w.batches.push_back({records::put_order(s.order)});
+  w.batches.push_back(records::order_change(s.durable, s.order));
   self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
-    .then([=](ok_atom) { answer_error(self, e); },
-          [=](caf::error& err) {
-            spdlog::warn("order {}: rejected record not stored: {}", self->state.order.id,
-                         from_caf(err).detail);
-            answer_error(self, e);
-          });
+    .then(
+      [=](ok_atom) {
+        self->state.durable = self->state.order;
+        self->state.busy = false;
+        self->state.unstored = false;
+      },
+      [=](caf::error& err) {
+        spdlog::warn("order {}: rejection not stored yet: {}", self->state.order.id,
+                     from_caf(err).detail);
+        self->state.unstored = true;
+        self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
+      });
 }
 
 /// Undoes a charge and a hold, then rejects.
@@ -147,6 +187,7 @@ void settle_from_store(OrderActor* self, domain::Error fallback) {
         const bool done =
           stored && (stored->phase == OrderPhase::cancelled ||
                      (!was_cancelling && stored->phase == OrderPhase::confirmed));
+        if (stored) st.durable = *stored;
         if (done) {
           if (stored->phase == OrderPhase::cancelled && st.order.phase != OrderPhase::cancelled)
             money_back(self, RefundRequest{stored->payment.id, stored->amount, false});
@@ -173,11 +214,12 @@ void confirm(OrderActor* self) {
   domain::Order next = s.order;
   domain::advance(next, OrderPhase::confirmed, domain::now_ms());
   const auto& t = s.ctx->timeouts;
-  ConfirmHold msg{next, domain::now_ms() + t.actor_call.count()};
+  ConfirmHold msg{next, s.durable, domain::now_ms() + t.actor_call.count()};
   self->request(res, t.actor_call + t.store_write + std::chrono::milliseconds(500), std::move(msg))
     .then(
       [=](domain::Order& o) {
         self->state.order = o;
+        self->state.durable = o;
         answer(self, o);
       },
       [=](caf::error& err) {
@@ -233,10 +275,73 @@ void charge(OrderActor* self) {
       });
 }
 
+/// Write-ahead: the held order (and its events) is durable before the
+/// gateway is called, so a restart finds every order that may have been
+/// charged and compensates it.
+void write_ahead_then_charge(OrderActor* self) {
+  auto& s = self->state;
+  StoreWrite w;
+  w.batches.push_back(records::order_change(s.durable, s.order));
+  self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
+    .then(
+      [=](ok_atom) {
+        self->state.durable = self->state.order;
+        charge(self);
+      },
+      [=](caf::error& err) {
+        // Nothing was charged. Whether the held record landed is unknown:
+        // learn it, then record the rejection on top of what is there.
+        auto e = from_caf(err);
+        e.kind = ErrorKind::store_unavailable;
+        release_hold(self);
+        auto& o = self->state.order;
+        o.reason = e.detail;
+        domain::advance(o, OrderPhase::rejected, domain::now_ms());
+        e.subject = o.id;
+        answer_error(self, e);
+        self->state.busy = true;
+        self->state.unstored = true;
+        resync(self, [=] { store_rejection(self); });
+      });
+}
+
+/// A restored order that was between its write-ahead and its end (the
+/// process or the actor died): undo whatever may have happened — void the
+/// payment (a capture is refunded by the gateway), free the hold — and
+/// record the rejection.
+void compensate_interrupted(OrderActor* self) {
+  auto& s = self->state;
+  auto& o = s.order;
+  auto now = domain::now_ms();
+  spdlog::info("order {} was interrupted while {}; compensating", o.id, o.status());
+  if (o.payment.status == PaymentStatus::captured) {
+    money_back(self, RefundRequest{o.payment.id, o.amount, false});
+    domain::advance(o.payment, PaymentStatus::refunded, now);
+  } else if (o.payment.status == PaymentStatus::none) {
+    money_back(self, RefundRequest{o.payment.id, o.amount, true});
+    domain::advance(o.payment, PaymentStatus::authorized, now);
+    domain::advance(o.payment, PaymentStatus::voided, now);
+  }
+  release_hold(self);
+  o.reason = "interrupted by a restart before it was confirmed";
+  domain::advance(o, OrderPhase::rejected, now);
+  store_rejection(self);
+}
+
 caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
-                          domain::Order order) {
+                          domain::Order order, std::chrono::milliseconds resume_after) {
   self->state.ctx = std::move(ctx);
   self->state.order = std::move(order);
+  // Restored from the store (or brand new, then with a placed-only history
+  // that was never stored).
+  const bool restored = self->state.order.phase != OrderPhase::placed;
+  if (restored) self->state.durable = self->state.order;
+  if (restored && !self->state.order.is_terminal() &&
+      self->state.order.phase != OrderPhase::confirmed) {
+    self->state.busy = true;
+    self->state.resuming = true;
+    self->delayed_send(self, resume_after, restore_atom::value);
+  }
   // A restored order whose money went back may have died before the pool
   // confirmed it: say it again (idempotent at the gateway).
   {
@@ -275,7 +380,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
             o.amount = amount;
             o.payment.amount = amount;
             domain::advance(o, OrderPhase::held, domain::now_ms());
-            charge(self);
+            write_ahead_then_charge(self);
           },
           [=](caf::error& err) {
             // Nothing was taken: no record, the order never existed.
@@ -286,7 +391,24 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     },
     [=](get_atom) -> domain::Order { return self->state.order; },
     [=](RefundRequest& r) { money_back(self, std::move(r)); },
+    [=](restore_atom) {
+      // A confirmation sent before the restart may still land (until its
+      // deadline, which `resume_after` covers): the store decides.
+      resync(self, [=] {
+        auto& st = self->state;
+        st.resuming = false;
+        if (st.durable.phase == OrderPhase::confirmed || st.durable.is_terminal()) {
+          st.order = st.durable;
+          st.busy = false;
+          return;
+        }
+        st.order = st.durable;
+        compensate_interrupted(self);
+      });
+    },
     [=](tick_atom) {
+      if (self->state.resuming) return self->send(self, restore_atom::value);
+      if (self->state.unstored) return resync(self, [=] { store_rejection(self); });
       if (self->state.in_doubt)
         settle_from_store(self, domain::make_error(ErrorKind::store_unavailable,
                                                    "the change could not be stored"));
@@ -311,13 +433,14 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       s.owes = true;
       s.owed = self->make_response_promise();
       const auto& t = s.ctx->timeouts;
-      CancelBooking msg{next, domain::now_ms() + t.actor_call.count()};
+      CancelBooking msg{next, s.durable, domain::now_ms() + t.actor_call.count()};
       self->request(res, t.actor_call + t.store_write + std::chrono::milliseconds(500),
                     std::move(msg))
         .then(
           [=](domain::Order& o) {
             // Durable first, then the money goes back.
             self->state.order = o;
+            self->state.durable = o;
             money_back(self, RefundRequest{o.payment.id, o.amount, false});
             answer(self, o);
           },
@@ -342,8 +465,8 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
 }  // namespace
 
 caf::actor spawn_order_actor(caf::event_based_actor* parent, std::shared_ptr<const Context> ctx,
-                             domain::Order order) {
-  return parent->spawn<caf::monitored>(order_actor, std::move(ctx), std::move(order));
+                             domain::Order order, std::chrono::milliseconds resume_after) {
+  return parent->spawn<caf::monitored>(order_actor, std::move(ctx), std::move(order), resume_after);
 }
 
 }  // namespace troupe::actors

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/store_actor.hpp"
+#include "domain/event.hpp"
 #include "domain/json.hpp"
 
 namespace troupe::actors::records {
@@ -18,6 +20,13 @@ persistence::Write put_resource(const domain::ResourceSpec& spec) {
 
 persistence::Write put_order(const domain::Order& order) {
   return {order_key(order.id), domain::to_json(order).dump(), false};
+}
+
+persistence::Batch order_change(const domain::Order& before, const domain::Order& after) {
+  persistence::Batch b{put_order(after)};
+  for (const auto& e : domain::events_between(before, after))
+    b.push_back({append_to_log, domain::to_json(e).dump(), false});
+  return b;
 }
 
 persistence::Write put_alloc(const domain::Order& o) {

@@ -9,6 +9,10 @@
 /// and its alloc record in one atomic batch, cancel rewrites the order and
 /// erases the alloc record in one batch. Restoring a resource = its spec +
 /// a prefix scan of its allocs.
+///
+/// Every write of an order goes with the domain events of its change
+/// (`order_change`): they are appended to the event log in the same atomic
+/// batch, so the log holds exactly the changes that became durable.
 
 #include <string>
 #include <vector>
@@ -29,6 +33,10 @@ std::string alloc_prefix(const std::string& resource_id);
 
 persistence::Write put_resource(const domain::ResourceSpec& spec);
 persistence::Write put_order(const domain::Order& order);
+/// The order's new record plus one event-log append per event of the change
+/// `before` (the last durable version; a never-stored order for the first
+/// write) -> `after`.
+persistence::Batch order_change(const domain::Order& before, const domain::Order& after);
 persistence::Write put_alloc(const domain::Order& order);
 persistence::Write erase_alloc(const domain::Order& order);
 

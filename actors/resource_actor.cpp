@@ -239,7 +239,9 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
         return to_caf(ErrorKind::retry, "the hold of order " + oid + " was lost (resource restarted)");
       if (c.deadline != 0 && domain::now_ms() > c.deadline)
         return to_caf(ErrorKind::retry, "confirmation of order " + oid + " arrived too late");
-      return write_durably(self, c.order, {records::put_order(c.order), records::put_alloc(c.order)},
+      auto batch = records::order_change(c.before, c.order);
+      batch.push_back(records::put_alloc(c.order));
+      return write_durably(self, c.order, std::move(batch),
                            [](ResourceState& st, const std::string& id) {
                              return st.spec.mode == domain::Mode::capacity ? st.capacity.confirm(id)
                                                                            : st.calendar.confirm(id);
@@ -260,7 +262,9 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
         return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
       if (c.deadline != 0 && domain::now_ms() > c.deadline)
         return to_caf(ErrorKind::retry, "cancellation of order " + oid + " arrived too late");
-      return write_durably(self, c.order, {records::put_order(c.order), records::erase_alloc(c.order)},
+      auto batch = records::order_change(c.before, c.order);
+      batch.push_back(records::erase_alloc(c.order));
+      return write_durably(self, c.order, std::move(batch),
                            [](ResourceState& st, const std::string& id) {
                              release(st, id);
                              return domain::ok_status();

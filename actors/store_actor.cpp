@@ -1,5 +1,7 @@
 #include "actors/store_actor.hpp"
 
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
@@ -17,6 +19,8 @@ struct StoreState {
   std::vector<persistence::Batch> pending;
   std::vector<caf::response_promise> waiting;
   bool flush_scheduled = false;
+  std::uint64_t log_head = 0;    ///< last sequence number handed out
+  bool head_known = false;
   static inline const char* name = "store";
 
   /// Runs when the actor exits, however it exits. (Not an attach_functor:
@@ -36,6 +40,37 @@ void note_health(StoreState& st, const domain::Status& result) {
   if (!was && ok) spdlog::info("store available again");
 }
 
+/// Learns the last sequence number from the store (once per actor life).
+domain::Status load_log_head(StoreState& st) {
+  if (st.head_known) return domain::ok_status();
+  auto r = st.store->get(log_head_key);
+  if (!r) return r.error();
+  if (*r) st.log_head = std::strtoull((*r)->c_str(), nullptr, 10);
+  st.head_known = true;
+  st.health->log_head.store(st.log_head);
+  return domain::ok_status();
+}
+
+/// Gives every appended event its sequence number; a batch with events also
+/// records the new head (atomically with them).
+domain::Status number_events(StoreState& st, std::vector<persistence::Batch>& batches) {
+  bool any = false;
+  for (const auto& b : batches)
+    for (const auto& w : b) any = any || w.key == append_to_log;
+  if (!any) return domain::ok_status();
+  if (auto s = load_log_head(st); !s) return s;
+  for (auto& b : batches) {
+    bool appended = false;
+    for (auto& w : b) {
+      if (w.key != append_to_log) continue;
+      w.key = persistence::log_key(++st.log_head);
+      appended = true;
+    }
+    if (appended) b.push_back({log_head_key, std::to_string(st.log_head), false});
+  }
+  return domain::ok_status();
+}
+
 void commit_pending(caf::stateful_actor<StoreState>* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
@@ -44,10 +79,12 @@ void commit_pending(caf::stateful_actor<StoreState>* self) {
   auto waiting = std::move(st.waiting);
   st.pending.clear();
   st.waiting.clear();
-  auto result = st.store->commit(batches);
+  auto result = number_events(st, batches);
+  if (result) result = st.store->commit(batches);
   st.last_commit = domain::now_ms();
   note_health(st, result);
   if (result) {
+    st.health->log_head.store(st.log_head);
     for (auto& rp : waiting) rp.deliver(ok_atom::value);
   } else {
     for (auto& rp : waiting) rp.deliver(to_caf(result.error()));
@@ -102,6 +139,18 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
       auto r = self->state.store->scan(s.prefix);
       if (!r) return to_caf(r.error());
       return std::move(*r);
+    },
+    [=](LogRead& r) -> caf::result<std::vector<persistence::Record>> {
+      commit_pending(self);
+      auto out = self->state.store->read_log(r.after, r.limit);
+      if (!out) return to_caf(out.error());
+      return std::move(*out);
+    },
+    [=](StoreScanGroup& g) -> caf::result<std::vector<persistence::Record>> {
+      commit_pending(self);
+      auto out = self->state.store->scan_group(g.group);
+      if (!out) return to_caf(out.error());
+      return std::move(*out);
     },
     [=](stats_atom) -> StoreStatsView {
       auto s = self->state.store->stats();

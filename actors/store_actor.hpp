@@ -9,10 +9,19 @@
 /// write that was queued before them — a restarted actor restoring its state
 /// this way sees everything its predecessor had in flight.
 ///
+/// The event log: a write whose key is `append_to_log` is appended to the
+/// event log — the store actor replaces the key with the next sequence
+/// number (persistence::log_key) and records the head (`log_head_key`) in the
+/// same batch, so sequence order is commit order and a reader of the log
+/// never sees a later event before an earlier one. A failed commit's numbers
+/// are not reused (gaps are allowed).
+///
 /// Runs detached (its own thread) because commits block.
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include <caf/fwd.hpp>
 
@@ -24,7 +33,14 @@ namespace troupe::actors {
 /// with readiness; written only by the store actor.
 struct StoreHealth {
   std::atomic<bool> healthy{true};
+  /// The last event-log sequence number made durable (for lag metrics).
+  std::atomic<std::uint64_t> log_head{0};
 };
+
+/// The placeholder key of a write that appends an event (see above).
+inline const std::string append_to_log = "log/append";
+/// Where the last assigned sequence number is kept.
+inline const std::string log_head_key = "meta/log-head";
 
 /// Spawns the store actor using `store` (which outlives it: a restarted store
 /// actor takes over the same adapter; close_atom closes it). It pings the

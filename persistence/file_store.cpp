@@ -194,6 +194,26 @@ class FileStore final : public Store {
     return out;
   }
 
+  Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) override {
+    std::shared_lock<std::shared_mutex> l(map_mu_);
+    std::vector<Record> out;
+    for (auto it = map_.upper_bound(log_key(after));
+         it != map_.end() && out.size() < limit && log_seq(it->first) != 0; ++it)
+      out.push_back({it->first, it->second});
+    return out;
+  }
+
+  Result<std::vector<Record>> scan_group(const std::string& group) override {
+    const std::string prefix = group + "/";
+    std::shared_lock<std::shared_mutex> l(map_mu_);
+    std::vector<Record> out;
+    for (auto it = map_.lower_bound(prefix);
+         it != map_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+      if (it->first.find('/', prefix.size()) == std::string::npos)
+        out.push_back({it->first, it->second});
+    return out;
+  }
+
   StoreStats stats() const override {
     std::shared_lock<std::shared_mutex> l(map_mu_);
     StoreStats s = stats_;

@@ -57,8 +57,24 @@ class RedisStore final : public Store {
     std::vector<std::string> cmd = {"EVAL", commit_script(), "2", fence_key(),
                                     opt_.prefix + "hashes", fence_token_};
     size_t nwrites = 0;
+    // Event-log appends first: an XADD the stream refuses (id not above the
+    // last) then fails the script before it changed anything.
     for (const auto& b : batches) {
       for (const auto& w : b) {
+        const auto seq = log_seq(w.key);
+        if (seq == 0) continue;
+        cmd.push_back(w.erase ? "XD" : "X");
+        cmd.push_back(log_stream());
+        cmd.push_back(std::to_string(seq) + "-0");
+        cmd.push_back(w.erase ? std::string() : w.value);
+      }
+    }
+    for (const auto& b : batches) {
+      for (const auto& w : b) {
+        if (log_seq(w.key) != 0) {
+          ++nwrites;
+          continue;
+        }
         auto [hash, field] = split(w.key);
         cmd.push_back(w.erase ? "D" : "S");
         cmd.push_back(std::move(hash));
@@ -129,6 +145,45 @@ class RedisStore final : public Store {
     return out;
   }
 
+  Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (auto st = ensure_connected(false); !st) return st.error();
+    std::vector<Reply> r;
+    if (auto st = pipeline({{"XRANGE", log_stream(), std::to_string(after + 1) + "-0", "+", "COUNT",
+                             std::to_string(limit)}},
+                           r);
+        !st)
+      return st.error();
+    if (!r[0] || r[0]->type != REDIS_REPLY_ARRAY) return unexpected(r[0], "XRANGE");
+    std::vector<Record> out;
+    for (size_t i = 0; i < r[0]->elements; ++i) {
+      const redisReply* e = r[0]->element[i];
+      if (!e || e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+          e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY ||
+          e->element[1]->elements != 2 || e->element[1]->element[1]->type != REDIS_REPLY_STRING)
+        return unexpected(r[0], "XRANGE");
+      const std::string id(e->element[0]->str, e->element[0]->len);
+      const auto seq = std::strtoull(id.c_str(), nullptr, 10);
+      const auto* v = e->element[1]->element[1];
+      out.push_back({log_key(seq), std::string(v->str, v->len)});
+    }
+    return out;
+  }
+
+  Result<std::vector<Record>> scan_group(const std::string& group) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (auto st = ensure_connected(false); !st) return st.error();
+    std::vector<Reply> r;
+    if (auto st = pipeline({{"HGETALL", opt_.prefix + group}}, r); !st) return st.error();
+    if (!is_string_array(r[0])) return unexpected(r[0], "HGETALL");
+    std::vector<Record> out;
+    for (size_t i = 0; i + 1 < r[0]->elements; i += 2)
+      out.push_back({group + "/" + std::string(r[0]->element[i]->str, r[0]->element[i]->len),
+                     std::string(r[0]->element[i + 1]->str, r[0]->element[i + 1]->len)});
+    std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
+    return out;
+  }
+
   StoreStats stats() const override {
     std::lock_guard<std::mutex> l(mu_);
     return stats_;
@@ -159,6 +214,7 @@ class RedisStore final : public Store {
 
  private:
   std::string fence_key() const { return opt_.prefix + "fence"; }
+  std::string log_stream() const { return opt_.prefix + "log"; }
 
   static const std::string& commit_script() {
     static const std::string script =
@@ -167,6 +223,9 @@ class RedisStore final : public Store {
       "  if ARGV[i] == 'S' then "
       "    redis.call('HSET', ARGV[i+1], ARGV[i+2], ARGV[i+3]) "
       "    redis.call('SADD', KEYS[2], ARGV[i+1]) "
+      "  elseif ARGV[i] == 'X' then "
+      "    redis.call('XADD', ARGV[i+1], ARGV[i+2], 'e', ARGV[i+3]) "
+      "  elseif ARGV[i] == 'XD' then redis.call('XDEL', ARGV[i+1], ARGV[i+2]) "
       "  else redis.call('HDEL', ARGV[i+1], ARGV[i+2]) end "
       "end "
       "return #ARGV";

@@ -17,6 +17,14 @@
 ///    guarantee that once any later call has succeeded, an in-doubt commit can
 ///    no longer take effect (Redis: a fence bumped on every reconnect), so a
 ///    successful `get` after a failure tells the truth about it.
+///  - The event log: a write whose key is `log_key(seq)` appends entry `seq`
+///    to an append-only log (Redis: a stream entry with id `<seq>-0`, written
+///    in the same atomic script as the rest of its commit). Sequence numbers
+///    are assigned by the single writer in increasing order; gaps are
+///    allowed. `read_log` returns entries after a sequence number in order.
+///  - Groups: a key `<group>/<field>` whose field has no '/' belongs to the
+///    group `<group>`; `scan_group` returns one group cheaply (Redis: one
+///    hash), which is what the read views use.
 
 #include <cstdint>
 #include <memory>
@@ -54,6 +62,12 @@ struct StoreStats {
   std::uint64_t bytes_on_disk = 0;
 };
 
+/// The key of event-log entry `seq`: "log/" + 20 zero-padded digits.
+std::string log_key(std::uint64_t seq);
+inline constexpr const char* log_prefix = "log/";
+/// The sequence number of a log key; 0 when `key` is not one.
+std::uint64_t log_seq(const std::string& key);
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -62,6 +76,12 @@ class Store {
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   /// All records whose key starts with `prefix`, in key order.
   virtual Result<std::vector<Record>> scan(const std::string& prefix) = 0;
+  /// Up to `limit` event-log entries with a sequence number above `after`,
+  /// in order (keys are log_key(seq)).
+  virtual Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) = 0;
+  /// Every record of one group (`<group>/<field>`, field without '/'), in
+  /// key order.
+  virtual Result<std::vector<Record>> scan_group(const std::string& group) = 0;
   virtual StoreStats stats() const = 0;
   /// Cheap liveness probe of the medium (Redis: PING). Used for readiness.
   virtual Status ping() = 0;

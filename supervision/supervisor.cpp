@@ -93,9 +93,10 @@ bool start_resource(KindSup* self, const domain::ResourceSpec& spec,
   return true;
 }
 
-caf::actor start_order(KindSup* self, domain::Order order) {
+caf::actor start_order(KindSup* self, domain::Order order,
+                       std::chrono::milliseconds resume_after = std::chrono::milliseconds(0)) {
   const std::string id = order.id;
-  auto a = spawn_order_actor(self, self->state.ctx, std::move(order));
+  auto a = spawn_order_actor(self, self->state.ctx, std::move(order), resume_after);
   self->state.children[a.address()] = id;
   self->state.ctx->directory->put_order(id, a);
   return a;
@@ -158,7 +159,10 @@ void restart_child(KindSup* self, const std::string& id) {
             }
             auto o = records::decode_order(v.value);
             if (!o) return;
-            start_order(self, *o);
+            // A half-done order decides only once a confirmation it may have
+            // sent before dying is past its deadline.
+            const auto& t = self->state.ctx->timeouts;
+            start_order(self, *o, t.actor_call + t.store_write + std::chrono::seconds(1));
             spdlog::info("order {} restarted as {}", id, o->status());
           },
           [=](caf::error& e) {
@@ -222,8 +226,9 @@ void restore_resources(KindSup* self, caf::response_promise rp) {
       [=](caf::error& e) mutable { rp.deliver(e); });
 }
 
-/// Restores every order from the store.
-void restore_orders(KindSup* self, caf::response_promise rp) {
+/// Restores every order from the store. Half-done ones are compensated after
+/// `resume_after` (see spawn_order_actor).
+void restore_orders(KindSup* self, caf::response_promise rp, std::chrono::milliseconds resume_after) {
   const auto t = self->state.ctx->timeouts.store_write * 20;
   self->request(self->state.ctx->store(), t, StoreScan{records::order_prefix})
     .then(
@@ -235,7 +240,7 @@ void restore_orders(KindSup* self, caf::response_promise rp) {
             spdlog::error("skipping corrupt record {}", r.key);
             continue;
           }
-          start_order(self, std::move(*o));
+          start_order(self, std::move(*o), resume_after);
           ++n;
         }
         rp.deliver(n);
@@ -304,12 +309,12 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
             self->delayed_send(self, std::chrono::seconds(1), cancel_atom::value, order_id);
           });
     },
-    [=](restore_atom) -> caf::result<std::uint64_t> {
+    [=](restore_atom, std::int64_t resume_after_ms) -> caf::result<std::uint64_t> {
       auto rp = self->make_response_promise();
       if (self->state.kind == Kind::resources)
         restore_resources(self, rp);
       else if (self->state.kind == Kind::orders)
-        restore_orders(self, rp);
+        restore_orders(self, rp, std::chrono::milliseconds(resume_after_ms));
       else
         rp.deliver(std::uint64_t{0});
       return rp;
@@ -505,7 +510,9 @@ caf::behavior root_supervisor(Root* self, std::shared_ptr<const Context> ctx,
     if (k == Kind::orders) s.ctx->directory->clear_orders();
     auto a = start_kind(self, k);
     if (s.restored && (k == Kind::resources || k == Kind::orders))
-      self->request(a, s.ctx->timeouts.store_write * 20, restore_atom::value)
+      self->request(a, s.ctx->timeouts.store_write * 20, restore_atom::value,
+                    static_cast<std::int64_t>((s.ctx->timeouts.actor_call + s.ctx->timeouts.store_write +
+                                               std::chrono::seconds(1)).count()))
         .then([=](std::uint64_t n) { spdlog::info("{} restored {} children", name_of(k), n); },
               [=](caf::error& e) {
                 spdlog::error("{} restore failed: {}", name_of(k), caf::to_string(e));
@@ -524,10 +531,10 @@ caf::behavior root_supervisor(Root* self, std::shared_ptr<const Context> ctx,
       self->request(dir->service(service_of(Kind::payments)), t, stats_atom::value)
         .then(
           [=](SupervisorView&) mutable {
-      self->request(dir->service("resources"), t, restore_atom::value)
+      self->request(dir->service("resources"), t, restore_atom::value, std::int64_t{0})
         .then(
           [=](std::uint64_t) mutable {
-            self->request(dir->service("orders"), t, restore_atom::value)
+            self->request(dir->service("orders"), t, restore_atom::value, std::int64_t{0})
               .then(
                 [=](std::uint64_t) mutable {
                   self->state.restored = true;
