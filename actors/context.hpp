@@ -3,6 +3,8 @@
 /// sent as a message).
 
 #include <chrono>
+#include <functional>
+#include <string>
 #include <memory>
 
 #include <caf/actor.hpp>
@@ -10,6 +12,7 @@
 #include "actors/directory.hpp"
 #include "actors/payment_pool.hpp"
 #include "actors/store_actor.hpp"
+#include "actors/subscriber.hpp"
 #include "persistence/store.hpp"
 
 namespace troupe::actors {
@@ -28,6 +31,11 @@ struct Context {
   /// Simulated gateway settings (changed at run time by fault injection).
   std::shared_ptr<GatewaySettings> gateway = std::make_shared<GatewaySettings>();
   PaymentPoolOptions payments_options;  ///< workers, call timeout, breaker
+  /// What the subscribers report (cursor, running, webhook counters).
+  std::shared_ptr<SubscriberBoard> subscribers = std::make_shared<SubscriberBoard>();
+  /// Posts one notification (JSON) to the configured webhook; empty when
+  /// none is configured. Blocking; called from the detached notifier.
+  std::function<domain::Status(const std::string& body)> webhook;
   Timeouts timeouts;
 
   /// Current handles (they change when a supervisor restarts the actor).

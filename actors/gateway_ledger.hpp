@@ -9,6 +9,12 @@
 ///           captured -> refunded (the success beat the void: undo it)
 ///   refund  captured -> refunded              (again: still refunded)
 /// Thread-safe (workers run concurrently).
+///
+/// The gateway is another party: its books must outlive a crash of troupe
+/// (so money can be reconciled after a kill -9). With a journal file every
+/// operation is appended (one write(2) per change, which survives the
+/// process; not fsync'd: this simulates the other party, not a disk) and
+/// replayed when the ledger is opened again.
 
 #include <cstdint>
 #include <mutex>
@@ -22,6 +28,15 @@ namespace troupe::actors {
 class GatewayLedger {
  public:
   enum class Charge { captured, declined, voided };
+
+  GatewayLedger() = default;
+  ~GatewayLedger();
+  GatewayLedger(const GatewayLedger&) = delete;
+  GatewayLedger& operator=(const GatewayLedger&) = delete;
+
+  /// Replays `path` (if it exists) and appends every later change to it.
+  /// Error: the file cannot be opened or a line cannot be read.
+  domain::Status open_journal(const std::string& path);
 
   /// Completes a charge whose simulated latency has elapsed.
   Charge charge(const std::string& payment_id, domain::Money amount, bool approve);
@@ -41,12 +56,21 @@ class GatewayLedger {
   Totals totals() const;
   domain::PaymentStatus status(const std::string& payment_id) const;
 
- private:
   struct Entry {
     domain::Money amount = 0;
     domain::PaymentStatus status = domain::PaymentStatus::none;
   };
+  /// Every payment the gateway knows, by payment id.
+  std::unordered_map<std::string, Entry> entries() const;
+
+ private:
+  /// Appends one change to the journal (caller holds mu_).
+  void journal(char op, const std::string& payment_id, domain::Money amount);
+  /// Applies one change (caller holds mu_ or is replaying).
+  void apply(char op, const std::string& payment_id, domain::Money amount);
+
   mutable std::mutex mu_;
+  int journal_fd_ = -1;
   std::unordered_map<std::string, Entry> entries_;
   Totals totals_;
 };

@@ -33,6 +33,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<CrashActor>("troupe.CrashActor");
   cfg.add_message_type<SupervisionStats>("troupe.SupervisionStats");
   cfg.add_message_type<CrashRandom>("troupe.CrashRandom");
+  cfg.add_message_type<SubscriberControl>("troupe.SubscriberControl");
   cfg.add_message_type<SupervisorView>("troupe.SupervisorView");
 }
 

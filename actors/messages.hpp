@@ -88,6 +88,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using tree_atom = caf::atom_constant<caf::atom("tree")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using breaker_atom = caf::atom_constant<caf::atom("breaker")>;
+using subscribers_atom = caf::atom_constant<caf::atom("subs")>;
 
 // ---- resource protocol ----
 
@@ -255,6 +256,12 @@ struct CrashRandom {
   std::uint32_t count = 1;
 };
 
+/// Fault injection: stop (run = false) or start again a subscriber.
+struct SubscriberControl {
+  std::string name;
+  bool run = false;
+};
+
 /// One supervisor in the tree (GET /admin/actors).
 struct SupervisorView {
   std::string name;
@@ -306,6 +313,7 @@ TROUPE_INSPECT(StoreStatsView, x.commits, x.batches, x.writes, x.compactions, x.
                x.bytes_on_disk)
 TROUPE_INSPECT(CrashActor, x.kind, x.id)
 TROUPE_INSPECT(CrashRandom, x.count)
+TROUPE_INSPECT(SubscriberControl, x.name, x.run)
 TROUPE_INSPECT(SupervisorView, x.name, x.parent, x.strategy, x.children, x.restarts,
                x.escalations, x.max_restarts, x.window_ms, x.last_failure)
 TROUPE_INSPECT(SupervisionStats, x.resources, x.orders, x.restarts, x.last_failure)

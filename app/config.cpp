@@ -67,6 +67,19 @@ const std::vector<Option>& options() {
        return domain::ok_status();
      },
      true},
+    {"gateway-journal",
+     "file keeping the simulated payment gateway's books across restarts "
+     "(default <data-dir>/gateway.journal)",
+     str_opt(&Config::gateway_journal)},
+    {"webhook-url", "also POST every customer notification (JSON) to this http:// URL, with retry",
+     [](Config& c, const std::string& v) -> domain::Status {
+       if (!v.empty() && v.rfind("http://", 0) != 0)
+         return bad("webhook-url", "expected an http:// URL, got '" + v + "'");
+       c.webhook_url = v;
+       return domain::ok_status();
+     }},
+    {"webhook-timeout-ms", "timeout of one webhook POST (default 2000)",
+     int_opt(&Config::webhook_timeout_ms, "webhook-timeout-ms", 10, 60000)},
     {"restart-max", "restarts a resource/order supervisor allows within the window (default 1000)",
      int_opt(&Config::restart_max, "restart-max", 1, 1000000)},
     {"restart-window-ms", "the restart intensity window (default 10000)",

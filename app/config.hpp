@@ -43,6 +43,10 @@ struct Config {
   bool enable_faults = false;   ///< POST /admin/faults exists only then
   int restart_max = 1000;       ///< intensity R of the resource/order supervisors
   int restart_window_ms = 10000;  ///< intensity T
+  /// Journal of the simulated payment gateway's books (empty: <data-dir>/gateway.journal).
+  std::string gateway_journal;
+  std::string webhook_url;      ///< notifications are also POSTed here (empty: none)
+  int webhook_timeout_ms = 2000;
 };
 
 /// Parses argv (without argv[0]) and the environment (`envp`, may be null).

@@ -6,8 +6,10 @@
 //     -> wait for SIGINT/SIGTERM -> drain HTTP -> flush store -> exit 0
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <thread>
 
@@ -18,9 +20,9 @@
 #include "actors/messages.hpp"
 #include "actors/payment_pool.hpp"
 #include "actors/store_actor.hpp"
-#include <atomic>
 #include "app/config.hpp"
 #include "http/bridge.hpp"
+#include "http/webhook.hpp"
 #include "persistence/file_store.hpp"
 #include "persistence/redis_store.hpp"
 #include "supervision/supervisor.hpp"
@@ -91,6 +93,26 @@ int serve(const app::Config& cfg) {
   ctx->gateway->latency_min_ms = cfg.payment_latency_min_ms;
   ctx->gateway->latency_max_ms = cfg.payment_latency_max_ms;
   ctx->gateway->failure_rate = cfg.payment_failure_rate;
+  {
+    // The simulated gateway keeps its books in a journal, so money can be
+    // reconciled across a crash of troupe.
+    const std::string journal =
+      cfg.gateway_journal.empty() ? cfg.data_dir + "/gateway.journal" : cfg.gateway_journal;
+    if (cfg.gateway_journal.empty()) ::mkdir(cfg.data_dir.c_str(), 0755);
+    if (auto st = ctx->gateway->ledger.open_journal(journal); !st) {
+      std::fprintf(stderr, "troupe: %s\n", st.error().detail.c_str());
+      return 1;
+    }
+  }
+  if (!cfg.webhook_url.empty()) {
+    auto hook = http::make_webhook(cfg.webhook_url, std::chrono::milliseconds(cfg.webhook_timeout_ms));
+    if (!hook) {
+      std::fprintf(stderr, "troupe: %s\n", hook.error().detail.c_str());
+      return 2;
+    }
+    ctx->webhook = std::move(*hook);
+    spdlog::info("notifications are also posted to {}", cfg.webhook_url);
+  }
   ctx->payments_options.workers = static_cast<size_t>(cfg.payment_workers);
   ctx->payments_options.call_timeout = std::chrono::milliseconds(cfg.payment_timeout_ms);
   ctx->payments_options.breaker.consecutive_failures = cfg.breaker_failures;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <regex>
 
 #include <caf/all.hpp>
@@ -18,6 +19,9 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "actors/reconcile.hpp"
+#include "actors/records.hpp"
+#include "views/projections.hpp"
 #include "domain/json.hpp"
 #include "http/problem.hpp"
 #include "http/requests.hpp"
@@ -305,6 +309,43 @@ struct Bridge::Impl {
                  {"lateChargesRefused", t.late_charges_refused}});
     });
     allow_only("/admin/payments/gateway", "GET");
+    // Read views: built from the subscribers' rows only (never the actors).
+    svr.Get(R"(/v1/customers/([^/]+)/mypage)", guarded([this](Req req, Res res) {
+      const std::string id = req.matches[1];
+      if (!check_path_id(id, "customer", res)) return;
+      auto rows = read_group(views::mypage_group(id), res);
+      if (!rows) return;
+      auto notes = read_group(views::notifications_group(id), res);
+      if (!notes) return;
+      send_json(res, 200, views::mypage_view(id, *rows, *notes));
+    }));
+    allow_only(R"(/v1/customers/([^/]+)/mypage)", "GET");
+    svr.Get(R"(/v1/customers/([^/]+)/notifications)", guarded([this](Req req, Res res) {
+      const std::string id = req.matches[1];
+      if (!check_path_id(id, "customer", res)) return;
+      auto notes = read_group(views::notifications_group(id), res);
+      if (!notes) return;
+      send_json(res, 200, views::notifications_view(id, *notes));
+    }));
+    allow_only(R"(/v1/customers/([^/]+)/notifications)", "GET");
+    svr.Get(R"(/v1/resources/([^/]+)/report)", guarded([this](Req req, Res res) {
+      const std::string id = req.matches[1];
+      if (!check_path_id(id, "resource", res)) return;
+      if (!ctx->directory->resource(id))
+        return send_problem(res, make_error(ErrorKind::not_found, "resource " + id + " does not exist"));
+      auto rows = read_group(views::report_group(id), res);
+      if (!rows) return;
+      send_json(res, 200, views::report_view(id, *rows));
+    }));
+    allow_only(R"(/v1/resources/([^/]+)/report)", "GET");
+    svr.Get("/admin/subscribers", [this](Req, Res res) { send_json(res, 200, subscribers_json()); });
+    allow_only("/admin/subscribers", "GET");
+    svr.Get("/admin/reconcile", [this](Req, Res res) {
+      auto recs = ctx->store_adapter->scan(actors::records::order_prefix);
+      if (!recs) return send_problem(res, recs.error());
+      send_json(res, 200, actors::to_json(actors::reconcile(*recs, ctx->gateway->ledger)));
+    });
+    allow_only("/admin/reconcile", "GET");
     svr.Get("/admin/actors", [this](Req, Res res) { actor_tree(res); });
     allow_only("/admin/actors", "GET");
     if (opt.enable_faults) {
@@ -364,6 +405,33 @@ struct Bridge::Impl {
               {"maxCoolDownMs", b.config.max_cool_down_ms}}}};
   }
 
+  /// One group of view rows, or a problem written to `res`.
+  std::optional<std::vector<persistence::Record>> read_group(const std::string& group,
+                                                             httplib::Response& res) {
+    auto rows = ctx->store_adapter->scan_group(group);
+    if (!rows) {
+      send_problem(res, rows.error());
+      return std::nullopt;
+    }
+    return std::move(*rows);
+  }
+
+  json subscribers_json() {
+    const auto head = ctx->store_health->log_head.load();
+    json list = json::array();
+    for (const auto& s : ctx->subscribers->all())
+      list.push_back({{"name", s.name},
+                      {"running", s.running},
+                      {"cursor", s.cursor},
+                      {"lag", head > s.cursor ? head - s.cursor : 0},
+                      {"applied", s.applied},
+                      {"rows", s.rows},
+                      {"webhookDelivered", s.webhook_delivered},
+                      {"webhookFailures", s.webhook_failures},
+                      {"lastError", s.last_error}});
+    return {{"logHead", head}, {"subscribers", std::move(list)}};
+  }
+
   json faults_json() {
     auto& g = *ctx->gateway;
     std::lock_guard<std::mutex> l(faults_mu);
@@ -372,7 +440,14 @@ struct Bridge::Impl {
     return {{"payment",
              {{"latencyMs", {g.latency_min_ms.load(), g.latency_max_ms.load()}},
               {"failureRate", g.failure_rate.load()}}},
+            {"stoppedSubscribers", stopped_subscribers()},
             {"recent", std::move(log)}};
+  }
+
+  json stopped_subscribers() {
+    auto names = ask<std::vector<std::string>>(service("subscribers"), std::chrono::milliseconds(2000),
+                                               actors::subscribers_atom::value);
+    return names ? json(*names) : json::array();
   }
 
   void note_fault(const std::string& what) {
@@ -398,6 +473,9 @@ struct Bridge::Impl {
       g.latency_min_ms = default_latency_min;
       g.latency_max_ms = default_latency_max;
       g.failure_rate = default_failure_rate;
+      for (const auto& name : views::subscriber_names)
+        ask<actors::ok_atom>(service("subscribers"), opt.request_timeout,
+                             actors::SubscriberControl{name, true});
       note_fault("clear");
       return send_json(res, 200, faults_json());
     }
@@ -432,7 +510,7 @@ struct Bridge::Impl {
     }
     if (what == "crash") {
       if (!arg.is_object() || arg.size() != 1)
-        return bad("'crash' takes one of resourceId, orderId, randomResources, supervisor");
+        return bad("'crash' takes one of resourceId, orderId, randomResources, supervisor, subscriber");
       const std::string key = arg.begin().key();
       const json& v = arg.begin().value();
       if (key == "randomResources") {
@@ -459,8 +537,11 @@ struct Bridge::Impl {
       } else if (key == "supervisor") {
         c = {"supervisor", id};
         target = service("root");
+      } else if (key == "subscriber") {
+        c = {"subscriber", id};
+        target = service("subscribers");
       } else {
-        return bad("'crash' takes one of resourceId, orderId, randomResources, supervisor");
+        return bad("'crash' takes one of resourceId, orderId, randomResources, supervisor, subscriber");
       }
       auto r = ask<actors::ok_atom>(target, opt.request_timeout, c);
       if (!r) return send_problem(res, r.error());
@@ -469,9 +550,16 @@ struct Bridge::Impl {
       body["crashed"] = 1;
       return send_json(res, 200, body);
     }
-    if (what == "stop" || what == "start")
-      return send_problem(res, make_error(ErrorKind::not_found,
-                                          "no event subscribers run in this version"));
+    if (what == "stop" || what == "start") {
+      if (!arg.is_string() || !views::is_subscriber(arg.get<std::string>()))
+        return bad("'" + what + "' takes a subscriber name: notifier, mypage or report");
+      const std::string name = arg.get<std::string>();
+      auto r = ask<actors::ok_atom>(service("subscribers"), opt.request_timeout,
+                                    actors::SubscriberControl{name, what == "start"});
+      if (!r) return send_problem(res, r.error());
+      note_fault(what + " subscriber " + name);
+      return send_json(res, 200, faults_json());
+    }
     return bad("unknown fault '" + what + "'");
   }
 
@@ -592,6 +680,21 @@ struct Bridge::Impl {
       line("# TYPE troupe_payment_breaker_transitions_total counter");
       line("troupe_payment_breaker_transitions_total " + std::to_string(br->transitions_total));
     }
+    const auto head = ctx->store_health->log_head.load();
+    line("# TYPE troupe_event_log_head gauge");
+    line("troupe_event_log_head " + std::to_string(head));
+    line("# HELP troupe_subscriber_lag events appended but not yet applied by the subscriber");
+    line("# TYPE troupe_subscriber_lag gauge");
+    for (const auto& s : ctx->subscribers->all())
+      line("troupe_subscriber_lag{subscriber=\"" + s.name + "\"} " +
+           std::to_string(head > s.cursor ? head - s.cursor : 0));
+    line("# TYPE troupe_subscriber_running gauge");
+    for (const auto& s : ctx->subscribers->all())
+      line("troupe_subscriber_running{subscriber=\"" + s.name + "\"} " + (s.running ? "1" : "0"));
+    line("# TYPE troupe_webhook_failures_total counter");
+    for (const auto& s : ctx->subscribers->all())
+      if (s.name == "notifier")
+        line("troupe_webhook_failures_total " + std::to_string(s.webhook_failures));
     res.status = 200;
     res.set_content(out, "text/plain; version=0.0.4");
   }

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -14,6 +15,8 @@
 #include "actors/records.hpp"
 #include "actors/resource_actor.hpp"
 #include "actors/store_actor.hpp"
+#include "actors/subscriber.hpp"
+#include "views/projections.hpp"
 
 namespace troupe::supervision {
 namespace {
@@ -21,7 +24,7 @@ namespace {
 using namespace troupe::actors;
 using domain::ErrorKind;
 
-enum class Kind { store, payments, resources, orders };
+enum class Kind { store, payments, resources, orders, subscribers };
 
 const char* name_of(Kind k) {
   switch (k) {
@@ -29,6 +32,7 @@ const char* name_of(Kind k) {
     case Kind::payments: return "payments";
     case Kind::resources: return "resources";
     case Kind::orders: return "orders";
+    case Kind::subscribers: return "subscribers";
   }
   return "?";
 }
@@ -41,6 +45,7 @@ const char* service_of(Kind k) {
     case Kind::payments: return "payments-supervisor";
     case Kind::resources: return "resources";
     case Kind::orders: return "orders";
+    case Kind::subscribers: return "subscribers";
   }
   return "?";
 }
@@ -67,6 +72,8 @@ struct KindState {
   std::map<std::string, domain::ResourceSpec> registering;    ///< resources only
   std::string id_prefix;                                       ///< orders only
   std::uint64_t next_order = 0;
+  std::map<std::string, caf::actor> subscribers;              ///< subscribers only
+  std::set<std::string> stopped;                              ///< subscribers stopped by a fault
   std::mt19937_64 rng{std::random_device{}()};
   static inline const char* name = "kind-supervisor";
 
@@ -102,6 +109,13 @@ caf::actor start_order(KindSup* self, domain::Order order,
   return a;
 }
 
+void start_subscriber(KindSup* self, const std::string& name) {
+  auto& s = self->state;
+  auto a = spawn_subscriber(self, s.ctx, name);
+  s.children[a.address()] = name;
+  s.subscribers[name] = a;
+}
+
 void start_service(KindSup* self) {
   auto& s = self->state;
   caf::actor a;
@@ -122,6 +136,11 @@ void restart_child(KindSup* self, const std::string& id) {
     case Kind::payments:
       start_service(self);
       spdlog::info("{} restarted", name_of(s.kind));
+      return;
+    case Kind::subscribers:
+      if (s.stopped.count(id)) return;
+      start_subscriber(self, id);
+      spdlog::info("subscriber {} restarted", id);
       return;
     case Kind::resources: {
       auto entry = s.ctx->directory->resource(id);
@@ -256,6 +275,8 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
   s.intensity = RestartIntensity(policy);
   s.id_prefix = "o-" + hex(static_cast<std::uint64_t>(domain::now_ms())) + "-";
   if (kind == Kind::store || kind == Kind::payments) start_service(self);
+  if (kind == Kind::subscribers)
+    for (const auto& name : views::subscriber_names) start_subscriber(self, name);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
     auto it = s.children.find(dm.source);
@@ -381,9 +402,40 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
       self->delegate(a, std::move(p));
       return caf::delegated<domain::Order>{};
     },
+    [=](SubscriberControl& c) -> caf::result<ok_atom> {
+      auto& s = self->state;
+      if (s.kind != Kind::subscribers) return to_caf(ErrorKind::internal, "wrong supervisor");
+      if (!views::is_subscriber(c.name))
+        return to_caf(ErrorKind::not_found, "no subscriber named " + c.name);
+      if (c.run) {
+        if (!s.stopped.erase(c.name)) return ok_atom::value;  // running already
+        start_subscriber(self, c.name);
+        spdlog::warn("fault cleared: subscriber {} started again", c.name);
+      } else {
+        if (!s.stopped.insert(c.name).second) return ok_atom::value;
+        auto it = s.subscribers.find(c.name);
+        if (it != s.subscribers.end()) {
+          s.children.erase(it->second.address());
+          caf::anon_send_exit(it->second, caf::exit_reason::user_shutdown);
+          s.subscribers.erase(it);
+        }
+        s.ctx->subscribers->update(c.name, [](SubscriberStatus& st) { st.running = false; });
+        spdlog::warn("fault: subscriber {} stopped", c.name);
+      }
+      return ok_atom::value;
+    },
+    [=](subscribers_atom) -> std::vector<std::string> {
+      return {self->state.stopped.begin(), self->state.stopped.end()};
+    },
     [=](CrashActor& c) -> caf::result<ok_atom> {
       auto& dir = *self->state.ctx->directory;
-      caf::actor target = c.kind == "resource" ? dir.resource_actor(c.id) : dir.order(c.id);
+      caf::actor target;
+      if (c.kind == "subscriber") {
+        auto it = self->state.subscribers.find(c.id);
+        if (it != self->state.subscribers.end()) target = it->second;
+      } else {
+        target = c.kind == "resource" ? dir.resource_actor(c.id) : dir.order(c.id);
+      }
       if (!target) return to_caf(ErrorKind::not_found, c.kind + " " + c.id + " is not running");
       spdlog::warn("fault: crashing {} {}", c.kind, c.id);
       caf::anon_send(target, crash_atom::value);
@@ -435,6 +487,7 @@ const RestartPolicy& policy_for(const SupervisionConfig& c, Kind k) {
     case Kind::payments: return c.payments;
     case Kind::resources: return c.resources;
     case Kind::orders: return c.orders;
+    case Kind::subscribers: return c.subscribers;
   }
   return c.resources;
 }
@@ -484,7 +537,8 @@ caf::behavior root_supervisor(Root* self, std::shared_ptr<const Context> ctx,
   s.config = std::move(config);
   s.intensity = RestartIntensity(s.config.root);
   s.ctx->directory->set_service("root", self);
-  for (Kind k : {Kind::store, Kind::payments, Kind::resources, Kind::orders}) start_kind(self, k);
+  for (Kind k : {Kind::store, Kind::payments, Kind::resources, Kind::orders, Kind::subscribers})
+    start_kind(self, k);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
     auto it = s.kids.find(dm.source);
@@ -583,10 +637,11 @@ caf::behavior root_supervisor(Root* self, std::shared_ptr<const Context> ctx,
       return caf::delegated<domain::Order>{};
     },
     [=](CrashActor& c) -> caf::result<ok_atom> {
-      if (c.kind == "resource" || c.kind == "order") {
-        self->delegate(self->state.ctx->directory->service(c.kind == "resource" ? "resources"
-                                                                                 : "orders"),
-                       std::move(c));
+      if (c.kind == "resource" || c.kind == "order" || c.kind == "subscriber") {
+        const char* sup = c.kind == "resource" ? "resources"
+                          : c.kind == "order"  ? "orders"
+                                               : "subscribers";
+        self->delegate(self->state.ctx->directory->service(sup), std::move(c));
         return caf::delegated<ok_atom>{};
       }
       if (c.kind != "supervisor") return to_caf(ErrorKind::invalid_input, "unknown kind " + c.kind);

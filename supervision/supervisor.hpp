@@ -2,9 +2,9 @@
 /// The supervision tree.
 ///
 ///                         root (one_for_one)
-///        +-----------+--------+-------------+------------+
-///      store      payments   resources       orders
-///   (store actor) (pool)   (resource actors) (order actors)
+///        +-----------+--------+-------------+------------+---------------+
+///      store      payments   resources       orders        subscribers
+///   (store actor) (pool)   (resource actors) (order actors) (notifier, mypage, report)
 ///
 /// Every supervisor restarts a failed child (one-for-one) after a backoff,
 /// at most R times within T (RestartIntensity); one failure more and it gives
@@ -28,6 +28,10 @@
 ///   CrashActor{"resource", id} -> ok, CrashRandom -> uint32 (crashed).
 /// Protocol of "orders": PlaceOrder -> domain::Order (spawns, delegates),
 ///   CrashActor{"order", id} -> ok.
+/// Protocol of "subscribers": SubscriberControl{name, run} -> ok (a stopped
+///   subscriber is not restarted until started again), subscribers_atom ->
+///   std::vector<std::string> (the stopped ones), CrashActor{"subscriber",
+///   name} -> ok. A restarted subscriber resumes at its stored cursor.
 
 #include <functional>
 #include <memory>
@@ -45,6 +49,7 @@ struct SupervisionConfig {
   RestartPolicy payments{Strategy::one_for_one, 5, std::chrono::milliseconds(10000)};
   RestartPolicy resources{Strategy::one_for_one, 1000, std::chrono::milliseconds(10000)};
   RestartPolicy orders{Strategy::one_for_one, 1000, std::chrono::milliseconds(10000)};
+  RestartPolicy subscribers{Strategy::one_for_one, 10, std::chrono::milliseconds(10000)};
   std::function<void()> on_give_up;  ///< the root exceeded its intensity
 };
 

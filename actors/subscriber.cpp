@@ -1,0 +1,174 @@
+#include "actors/subscriber.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/context.hpp"
+#include "actors/messages.hpp"
+#include "views/projections.hpp"
+
+namespace troupe::actors {
+namespace {
+
+constexpr std::uint32_t page_size = 256;
+constexpr auto idle_poll = std::chrono::milliseconds(50);
+
+struct SubscriberState {
+  std::shared_ptr<const Context> ctx;
+  std::string sub;  ///< which subscriber
+  std::uint64_t cursor = 0;
+  bool loaded = false;
+  std::chrono::milliseconds backoff{100};
+  static inline const char* name = "subscriber";
+
+  ~SubscriberState() {
+    if (ctx && ctx->subscribers)
+      ctx->subscribers->update(sub, [](SubscriberStatus& s) { s.running = false; });
+  }
+};
+
+using Subscriber = caf::stateful_actor<SubscriberState>;
+
+void board(Subscriber* self, const std::function<void(SubscriberStatus&)>& f) {
+  if (self->state.ctx->subscribers) self->state.ctx->subscribers->update(self->state.sub, f);
+}
+
+/// Something failed: try again later (growing wait, at most 5 s).
+void retry_later(Subscriber* self, const std::string& why) {
+  auto& s = self->state;
+  board(self, [&](SubscriberStatus& st) { st.last_error = why; });
+  self->delayed_send(self, s.backoff, tick_atom::value);
+  s.backoff = std::min(s.backoff * 2, std::chrono::milliseconds(5000));
+}
+
+/// Posts the notifications of a page to the webhook; false if one failed
+/// (the page is then tried again, from the start, later).
+bool deliver(Subscriber* self, const std::vector<domain::Event>& events) {
+  const auto& hook = self->state.ctx->webhook;
+  if (!hook || self->state.sub != "notifier") return true;
+  for (const auto& e : events) {
+    if (!views::notifies(e) || e.customer_id.empty()) continue;
+    auto st = hook(views::notification(e).dump());
+    if (!st) {
+      board(self, [&](SubscriberStatus& s) {
+        s.webhook_failures++;
+        s.last_error = "webhook: " + st.error().detail;
+      });
+      return false;
+    }
+    board(self, [](SubscriberStatus& s) { s.webhook_delivered++; });
+  }
+  return true;
+}
+
+void poll(Subscriber* self);
+
+void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
+  auto& s = self->state;
+  if (recs.empty()) {
+    self->delayed_send(self, idle_poll, tick_atom::value);
+    return;
+  }
+  std::vector<domain::Event> events;
+  std::uint64_t last = s.cursor;
+  for (const auto& r : recs) {
+    const auto seq = persistence::log_seq(r.key);
+    if (seq == 0) continue;
+    last = std::max(last, seq);
+    auto j = nlohmann::json::parse(r.value, nullptr, false);
+    auto e = j.is_discarded() ? domain::Result<domain::Event>(domain::make_error(
+                                  domain::ErrorKind::internal, "not JSON"))
+                              : domain::event_from_json(j, seq);
+    if (!e) {
+      spdlog::error("subscriber {}: skipping unreadable event {}: {}", s.sub, seq, e.error().detail);
+      continue;
+    }
+    events.push_back(std::move(*e));
+  }
+  if (!deliver(self, events)) return retry_later(self, "webhook delivery failed");
+  persistence::Batch batch;
+  for (const auto& e : events)
+    for (auto& w : views::project(s.sub, e)) batch.push_back(std::move(w));
+  const auto rows = batch.size();
+  batch.push_back({views::cursor_key(s.sub), std::to_string(last), false});
+  const bool full = recs.size() >= page_size;
+  const auto applied = events.size();
+  StoreWrite w;
+  w.batches.push_back(std::move(batch));
+  self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
+    .then(
+      [=](ok_atom) {
+        auto& st = self->state;
+        st.cursor = last;
+        st.backoff = std::chrono::milliseconds(100);
+        board(self, [&](SubscriberStatus& b) {
+          b.cursor = last;
+          b.applied += applied;
+          b.rows += rows;
+          b.last_error.clear();
+        });
+        if (full)
+          poll(self);
+        else
+          self->delayed_send(self, idle_poll, tick_atom::value);
+      },
+      [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });
+}
+
+void poll(Subscriber* self) {
+  auto& s = self->state;
+  auto store = s.ctx->store();
+  if (!store) return retry_later(self, "store actor not running");
+  if (!s.loaded) {
+    self->request(store, s.ctx->timeouts.store_write, StoreGet{views::cursor_key(s.sub)})
+      .then(
+        [=](StoreValue& v) {
+          auto& st = self->state;
+          st.cursor = v.found ? std::strtoull(v.value.c_str(), nullptr, 10) : 0;
+          st.loaded = true;
+          board(self, [&](SubscriberStatus& b) { b.cursor = st.cursor; });
+          spdlog::info("subscriber {} starts after event {}", st.sub, st.cursor);
+          poll(self);
+        },
+        [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });
+    return;
+  }
+  self->request(store, s.ctx->timeouts.store_write, LogRead{s.cursor, page_size})
+    .then([=](std::vector<persistence::Record>& recs) { apply_page(self, recs); },
+          [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });
+}
+
+caf::behavior subscriber(Subscriber* self, std::shared_ptr<const Context> ctx, std::string name) {
+  self->state.ctx = std::move(ctx);
+  self->state.sub = std::move(name);
+  board(self, [](SubscriberStatus& s) {
+    s.running = true;
+    s.last_error.clear();
+  });
+  self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr&) -> caf::error {
+    spdlog::warn("subscriber {} crashed", static_cast<Subscriber*>(ptr)->state.sub);
+    return caf::sec::runtime_error;
+  });
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) { poll(self); },
+    [=](crash_atom) -> ok_atom {
+      throw std::runtime_error("crash injected into subscriber " + self->state.sub);
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_subscriber(caf::event_based_actor* parent, std::shared_ptr<const Context> ctx,
+                            const std::string& name) {
+  if (ctx->webhook && name == "notifier")
+    return parent->spawn<caf::monitored + caf::detached>(subscriber, std::move(ctx), name);
+  return parent->spawn<caf::monitored>(subscriber, std::move(ctx), name);
+}
+
+}  // namespace troupe::actors

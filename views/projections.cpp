@@ -1,0 +1,233 @@
+#include "views/projections.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+namespace troupe::views {
+
+using nlohmann::json;
+namespace et = domain::event_type;
+
+namespace {
+
+std::string seq20(std::uint64_t seq) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(seq));
+  return buf;
+}
+
+std::uint64_t parse_seq(const std::string& s) {
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
+/// The field of a group row: what follows the last '/'.
+std::string field_of(const std::string& key) {
+  auto slash = key.rfind('/');
+  return slash == std::string::npos ? key : key.substr(slash + 1);
+}
+
+json event_row(const domain::Event& e) { return domain::to_json(e); }
+
+bool is_type(const domain::Event& e, const char* t) { return e.type == t; }
+
+/// The order status an event records in the status history, if any.
+const char* order_status_of(const domain::Event& e) {
+  if (is_type(e, et::order_placed)) return "placed";
+  if (is_type(e, et::resource_held)) return "held";
+  if (is_type(e, et::order_confirmed)) return "confirmed";
+  if (is_type(e, et::order_rejected)) return "rejected";
+  if (is_type(e, et::order_cancelled)) return "cancelled";
+  return nullptr;
+}
+
+/// The payment status an event records in the payment history, if any.
+const char* payment_status_of(const domain::Event& e) {
+  if (is_type(e, et::payment_authorized)) return "authorized";
+  if (is_type(e, et::payment_captured)) return "captured";
+  if (is_type(e, et::payment_declined)) return "declined";
+  if (is_type(e, et::payment_voided)) return "voided";
+  if (is_type(e, et::payment_refunded)) return "refunded";
+  return nullptr;
+}
+
+std::vector<domain::Event> events_of(const std::vector<persistence::Record>& rows) {
+  std::vector<domain::Event> out;
+  for (const auto& r : rows)
+    if (auto e = row_event(r)) out.push_back(std::move(*e));
+  std::sort(out.begin(), out.end(),
+            [](const domain::Event& a, const domain::Event& b) { return a.seq < b.seq; });
+  return out;
+}
+
+json notifications_array(const std::vector<persistence::Record>& rows) {
+  json a = json::array();
+  for (const auto& r : rows) {
+    auto j = json::parse(r.value, nullptr, false);
+    if (!j.is_discarded()) a.push_back(std::move(j));
+  }
+  return a;
+}
+
+}  // namespace
+
+bool is_subscriber(const std::string& name) {
+  return std::find(subscriber_names.begin(), subscriber_names.end(), name) != subscriber_names.end();
+}
+
+std::string cursor_key(const std::string& name) { return "cursor/" + name; }
+std::string notifications_group(const std::string& customer_id) { return "notif/" + customer_id; }
+std::string mypage_group(const std::string& customer_id) { return "mypage/" + customer_id; }
+std::string report_group(const std::string& resource_id) { return "report/" + resource_id; }
+
+bool notifies(const domain::Event& e) {
+  return is_type(e, et::order_confirmed) || is_type(e, et::order_rejected) ||
+         is_type(e, et::order_cancelled);
+}
+
+json notification(const domain::Event& e) {
+  std::string kind, message;
+  const std::string what = "Your order " + e.order_id + " for " + e.resource_id;
+  if (is_type(e, et::order_confirmed)) {
+    kind = "booking-confirmed";
+    message = what + " is confirmed; " + std::to_string(e.amount) + " charged.";
+  } else if (is_type(e, et::order_cancelled)) {
+    kind = "booking-cancelled";
+    message = what + " is cancelled; " + std::to_string(e.amount) + " refunded.";
+  } else {
+    kind = "booking-rejected";
+    message = what + " could not be booked" + (e.detail.empty() ? "." : ": " + e.detail + ".");
+  }
+  return {{"eventId", std::to_string(e.seq)}, {"customerId", e.customer_id},
+          {"orderId", e.order_id},            {"resourceId", e.resource_id},
+          {"kind", kind},                     {"message", message},
+          {"amount", e.amount},               {"at", domain::format_rfc3339(e.at)}};
+}
+
+std::vector<persistence::Write> project(const std::string& name, const domain::Event& e) {
+  std::vector<persistence::Write> out;
+  if (name == "notifier") {
+    if (notifies(e) && !e.customer_id.empty())
+      out.push_back({notifications_group(e.customer_id) + "/" + seq20(e.seq),
+                     notification(e).dump(), false});
+  } else if (name == "mypage") {
+    if (!e.customer_id.empty())
+      out.push_back({mypage_group(e.customer_id) + "/" + e.order_id + "." + seq20(e.seq),
+                     event_row(e).dump(), false});
+  } else if (name == "report") {
+    if (!e.resource_id.empty())
+      out.push_back({report_group(e.resource_id) + "/" + e.order_id + "." + seq20(e.seq),
+                     event_row(e).dump(), false});
+  }
+  return out;
+}
+
+domain::Result<domain::Event> row_event(const persistence::Record& row) {
+  const std::string field = field_of(row.key);
+  const auto dot = field.rfind('.');
+  const std::uint64_t seq = parse_seq(dot == std::string::npos ? field : field.substr(dot + 1));
+  auto j = json::parse(row.value, nullptr, false);
+  if (j.is_discarded() || seq == 0)
+    return domain::make_error(domain::ErrorKind::internal, "corrupt view row " + row.key);
+  return domain::event_from_json(j, seq);
+}
+
+json notifications_view(const std::string& customer_id,
+                        const std::vector<persistence::Record>& notif_rows) {
+  return {{"customerId", customer_id}, {"notifications", notifications_array(notif_rows)}};
+}
+
+json mypage_view(const std::string& customer_id, const std::vector<persistence::Record>& mypage_rows,
+                 const std::vector<persistence::Record>& notif_rows) {
+  struct OrderView {
+    std::uint64_t first = 0;
+    json j;
+  };
+  std::map<std::string, OrderView> orders;
+  for (const auto& e : events_of(mypage_rows)) {
+    auto& ov = orders[e.order_id];
+    if (ov.first == 0) {
+      ov.first = e.seq;
+      ov.j = {{"orderId", e.order_id},
+              {"resourceId", e.resource_id},
+              {"history", json::array()},
+              {"payment", {{"id", e.payment_id}, {"status", "none"}, {"history", json::array()}}}};
+    }
+    ov.j["status"] = e.status;
+    ov.j["amount"] = e.amount;
+    ov.j["updatedAt"] = domain::format_rfc3339(e.at);
+    ov.j["payment"]["amount"] = e.amount;
+    if (const char* s = order_status_of(e))
+      ov.j["history"].push_back({{"status", s}, {"at", domain::format_rfc3339(e.at)},
+                                 {"eventId", std::to_string(e.seq)}});
+    if (const char* s = payment_status_of(e)) {
+      ov.j["payment"]["status"] = s;
+      ov.j["payment"]["history"].push_back({{"status", s}, {"at", domain::format_rfc3339(e.at)},
+                                            {"eventId", std::to_string(e.seq)}});
+    }
+    if (is_type(e, et::order_rejected) && !e.detail.empty()) ov.j["reason"] = e.detail;
+  }
+  std::vector<const OrderView*> sorted;
+  for (const auto& kv : orders) sorted.push_back(&kv.second);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const OrderView* a, const OrderView* b) { return a->first < b->first; });
+  json list = json::array();
+  for (const auto* ov : sorted) list.push_back(ov->j);
+  return {{"customerId", customer_id},
+          {"orders", std::move(list)},
+          {"notifications", notifications_array(notif_rows)}};
+}
+
+json report_view(const std::string& resource_id, const std::vector<persistence::Record>& report_rows) {
+  struct Line {
+    std::uint64_t first = 0;
+    std::string customer;
+    std::string status;
+    domain::Money amount = 0;
+    bool captured = false;
+    bool refunded = false;
+    bool ever_confirmed = false;
+  };
+  std::map<std::string, Line> lines;
+  for (const auto& e : events_of(report_rows)) {
+    auto& l = lines[e.order_id];
+    if (l.first == 0) l.first = e.seq;
+    l.customer = e.customer_id;
+    l.status = e.status;
+    l.amount = e.amount;
+    if (is_type(e, et::payment_captured)) l.captured = true;
+    if (is_type(e, et::payment_refunded)) l.refunded = true;
+    if (is_type(e, et::order_confirmed)) l.ever_confirmed = true;
+  }
+  std::vector<std::pair<std::string, const Line*>> sorted;
+  for (const auto& kv : lines) sorted.push_back({kv.first, &kv.second});
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
+  std::int64_t bookings = 0, active = 0, cancelled = 0, rejected = 0;
+  domain::Money captured = 0, refunds = 0;
+  json list = json::array();
+  for (const auto& [id, l] : sorted) {
+    if (l->ever_confirmed) ++bookings;
+    if (l->status == "confirmed") ++active;
+    if (l->status == "cancelled") ++cancelled;
+    if (l->status == "rejected") ++rejected;
+    if (l->captured) captured += l->amount;
+    if (l->refunded) refunds += l->amount;
+    list.push_back({{"orderId", id},
+                    {"customerId", l->customer},
+                    {"status", l->status},
+                    {"amount", l->amount},
+                    {"captured", l->captured ? l->amount : 0},
+                    {"refunded", l->refunded ? l->amount : 0}});
+  }
+  return {{"resourceId", resource_id}, {"bookings", bookings},   {"active", active},
+          {"cancelled", cancelled},    {"rejected", rejected},   {"captured", captured},
+          {"refunds", refunds},        {"revenue", captured - refunds}, {"orders", std::move(list)}};
+}
+
+}  // namespace troupe::views

@@ -1,0 +1,63 @@
+#pragma once
+/// The read models fed by the event log, one per subscriber:
+///
+///   notifier  notif/<customerId>/<eventId>            one message per
+///             OrderConfirmed / OrderRejected / OrderCancelled
+///   mypage    mypage/<customerId>/<orderId>.<eventId>  every event of the
+///             customer's orders
+///   report    report/<resourceId>/<orderId>.<eventId>  every event of the
+///             resource's orders
+///
+/// Each row is keyed by the event's id, so applying an event twice (a
+/// replay after a crash) rewrites the same row: no duplicates. A subscriber
+/// writes its rows and its cursor in one atomic batch. The REST views are
+/// put together from one group of rows (Store::scan_group) — they never ask
+/// the order or resource actors.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/event.hpp"
+#include "persistence/store.hpp"
+
+namespace troupe::views {
+
+/// The subscribers, by name.
+inline const std::vector<std::string> subscriber_names = {"notifier", "mypage", "report"};
+bool is_subscriber(const std::string& name);
+
+/// The rows subscriber `name` writes for `e` (none when the event does not
+/// concern it).
+std::vector<persistence::Write> project(const std::string& name, const domain::Event& e);
+
+/// The notification (JSON) a notifier row holds; what a webhook receives.
+nlohmann::json notification(const domain::Event& e);
+/// Whether the notifier tells the customer about `e`.
+bool notifies(const domain::Event& e);
+
+/// Where subscriber `name` keeps its cursor (the last event id applied).
+std::string cursor_key(const std::string& name);
+
+std::string notifications_group(const std::string& customer_id);
+std::string mypage_group(const std::string& customer_id);
+std::string report_group(const std::string& resource_id);
+
+/// GET /v1/customers/{id}/notifications: {customerId, notifications:[...]}.
+nlohmann::json notifications_view(const std::string& customer_id,
+                                  const std::vector<persistence::Record>& notif_rows);
+/// GET /v1/customers/{id}/mypage: the customer's orders (status history,
+/// payment with its history) and notifications.
+nlohmann::json mypage_view(const std::string& customer_id,
+                           const std::vector<persistence::Record>& mypage_rows,
+                           const std::vector<persistence::Record>& notif_rows);
+/// GET /v1/resources/{id}/report: bookings, revenue, refunds, per order.
+nlohmann::json report_view(const std::string& resource_id,
+                           const std::vector<persistence::Record>& report_rows);
+
+/// The event a mypage/report row holds (its id from the row's key).
+domain::Result<domain::Event> row_event(const persistence::Record& row);
+
+}  // namespace troupe::views
