@@ -60,9 +60,10 @@ std::vector<Event> events_between(const Order& before, const Order& after) {
     const char* type = nullptr;
     if (from_payment_entry(c.status, rank, type)) pending.push_back({c.at, rank, type});
   }
-  std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
-    return a.at != b.at ? a.at < b.at : a.rank < b.rank;
-  });
+  // Business order, not clock order: the wall clock may step back between
+  // two entries of one change.
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const Pending& a, const Pending& b) { return a.rank < b.rank; });
   std::vector<Event> out;
   out.reserve(pending.size());
   for (const auto& p : pending) {

@@ -47,10 +47,11 @@ struct Event {
 };
 
 /// The events of the change `before` -> `after` (same order): one per
-/// history entry `after` gained, in the order they happened (ties: the
-/// business order placed, held, payment, confirmed/cancelled, released,
-/// voided/refunded, rejected). `before` may be a never-stored order (empty
-/// histories): then every entry counts.
+/// history entry `after` gained, in business order (placed, held,
+/// authorized, captured/declined, confirmed/cancelled, released,
+/// voided/refunded, rejected) — never by timestamp, which a clock step could
+/// reorder. `before` may be a never-stored order (empty histories): then
+/// every entry counts.
 std::vector<Event> events_between(const Order& before, const Order& after);
 
 nlohmann::json to_json(const Event& e);

@@ -1,0 +1,152 @@
+// Projections of events into view rows and the REST views built from them.
+#include "views/projections.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace troupe::views {
+namespace {
+
+using domain::Event;
+
+Event ev(std::uint64_t seq, const std::string& type, const std::string& order,
+         const std::string& status, domain::Money amount = 1000,
+         const std::string& customer = "alice", const std::string& resource = "show-1") {
+  Event e;
+  e.seq = seq;
+  e.type = type;
+  e.order_id = order;
+  e.resource_id = resource;
+  e.customer_id = customer;
+  e.at = 1'700'000'000'000 + static_cast<domain::Timestamp>(seq);
+  e.status = status;
+  e.amount = amount;
+  e.payment_id = "pay-" + order;
+  return e;
+}
+
+/// What a store would hold after applying `events` through subscriber
+/// `name` (rows by key; a replay overwrites).
+std::vector<persistence::Record> project_all(const std::string& name, const std::vector<Event>& events) {
+  std::map<std::string, std::string> rows;
+  for (const auto& e : events)
+    for (const auto& w : project(name, e)) rows[w.key] = w.value;
+  std::vector<persistence::Record> out;
+  for (const auto& kv : rows) out.push_back({kv.first, kv.second});
+  return out;
+}
+
+std::vector<persistence::Record> group(const std::vector<persistence::Record>& rows,
+                                       const std::string& g) {
+  std::vector<persistence::Record> out;
+  for (const auto& r : rows)
+    if (r.key.rfind(g + "/", 0) == 0) out.push_back(r);
+  return out;
+}
+
+/// A confirmed-then-cancelled order o-1 and a declined order o-2.
+std::vector<Event> story() {
+  return {ev(1, "OrderPlaced", "o-1", "held"),         ev(2, "ResourceHeld", "o-1", "held"),
+          ev(3, "PaymentAuthorized", "o-1", "confirmed"), ev(4, "PaymentCaptured", "o-1", "confirmed"),
+          ev(5, "OrderConfirmed", "o-1", "confirmed"), ev(6, "OrderPlaced", "o-2", "held", 300),
+          ev(7, "ResourceHeld", "o-2", "held", 300),   ev(8, "PaymentDeclined", "o-2", "rejected", 300),
+          ev(9, "ResourceReleased", "o-2", "rejected", 300),
+          ev(10, "OrderRejected", "o-2", "rejected", 300),
+          ev(11, "OrderCancelled", "o-1", "cancelled"), ev(12, "ResourceReleased", "o-1", "cancelled"),
+          ev(13, "PaymentRefunded", "o-1", "cancelled")};
+}
+
+TEST(Views, NotifierTellsConfirmedRejectedAndCancelledOnce) {
+  auto rows = project_all("notifier", story());
+  auto view = notifications_view("alice", group(rows, notifications_group("alice")));
+  const auto& n = view["notifications"];
+  ASSERT_EQ(n.size(), 3u);
+  EXPECT_EQ(n[0]["kind"], "booking-confirmed");
+  EXPECT_EQ(n[1]["kind"], "booking-rejected");
+  EXPECT_EQ(n[2]["kind"], "booking-cancelled");
+  EXPECT_EQ(n[0]["eventId"], "5");
+  EXPECT_EQ(n[2]["orderId"], "o-1");
+  EXPECT_NE(n[2]["message"].get<std::string>().find("refunded"), std::string::npos);
+}
+
+TEST(Views, ReplayingEveryEventTwiceChangesNothing) {
+  auto events = story();
+  auto twice = events;
+  twice.insert(twice.end(), events.begin(), events.end());
+  for (const auto& name : subscriber_names)
+    EXPECT_EQ(project_all(name, twice).size(), project_all(name, events).size()) << name;
+  auto once = mypage_view("alice", group(project_all("mypage", events), mypage_group("alice")), {});
+  auto again = mypage_view("alice", group(project_all("mypage", twice), mypage_group("alice")), {});
+  EXPECT_EQ(once, again);
+}
+
+TEST(Views, MyPageShowsEachOrderWithItsHistories) {
+  auto rows = project_all("mypage", story());
+  auto v = mypage_view("alice", group(rows, mypage_group("alice")), {});
+  ASSERT_EQ(v["orders"].size(), 2u);
+  const auto& o1 = v["orders"][0];
+  EXPECT_EQ(o1["orderId"], "o-1");
+  EXPECT_EQ(o1["status"], "cancelled");
+  std::vector<std::string> hist, pay;
+  for (const auto& h : o1["history"]) hist.push_back(h["status"]);
+  for (const auto& h : o1["payment"]["history"]) pay.push_back(h["status"]);
+  EXPECT_EQ(hist, (std::vector<std::string>{"placed", "held", "confirmed", "cancelled"}));
+  EXPECT_EQ(pay, (std::vector<std::string>{"authorized", "captured", "refunded"}));
+  EXPECT_EQ(o1["payment"]["status"], "refunded");
+  const auto& o2 = v["orders"][1];
+  EXPECT_EQ(o2["status"], "rejected");
+  EXPECT_EQ(o2["payment"]["status"], "declined");
+}
+
+TEST(Views, OtherCustomersRowsAreNotMixedIn) {
+  auto events = story();
+  events.push_back(ev(14, "OrderPlaced", "o-3", "held", 50, "bob"));
+  auto rows = project_all("mypage", events);
+  EXPECT_EQ(mypage_view("bob", group(rows, mypage_group("bob")), {})["orders"].size(), 1u);
+  EXPECT_EQ(mypage_view("alice", group(rows, mypage_group("alice")), {})["orders"].size(), 2u);
+}
+
+TEST(Views, ReportCountsBookingsRevenueAndRefunds) {
+  auto events = story();
+  // A second confirmed order that stays.
+  for (auto e : {ev(20, "OrderPlaced", "o-4", "held", 700, "bob"),
+                 ev(21, "PaymentCaptured", "o-4", "confirmed", 700, "bob"),
+                 ev(22, "OrderConfirmed", "o-4", "confirmed", 700, "bob")})
+    events.push_back(e);
+  auto rows = project_all("report", events);
+  auto r = report_view("show-1", group(rows, report_group("show-1")));
+  EXPECT_EQ(r["bookings"], 2);
+  EXPECT_EQ(r["active"], 1);
+  EXPECT_EQ(r["cancelled"], 1);
+  EXPECT_EQ(r["rejected"], 1);
+  EXPECT_EQ(r["captured"], 1700);
+  EXPECT_EQ(r["refunds"], 1000);
+  EXPECT_EQ(r["revenue"], 700);
+  EXPECT_EQ(r["orders"].size(), 3u);
+}
+
+TEST(Views, RowKeysBelongToOneGroupEach) {
+  for (const auto& name : subscriber_names)
+    for (const auto& e : story())
+      for (const auto& w : project(name, e)) {
+        const auto slash = w.key.rfind('/');
+        ASSERT_NE(slash, std::string::npos);
+        const auto field = w.key.substr(slash + 1);
+        EXPECT_FALSE(field.empty());
+        EXPECT_NE(field.find(std::to_string(e.seq)), std::string::npos) << "keyed by event id";
+      }
+}
+
+TEST(Views, UnreadableRowsAreSkippedNotFatal) {
+  std::vector<persistence::Record> rows = {{"mypage/alice/o-1.00000000000000000001", "{"},
+                                           {"mypage/alice/o-1.xx", "{}"}};
+  EXPECT_EQ(mypage_view("alice", rows, {})["orders"].size(), 0u);
+  EXPECT_FALSE(row_event(rows[0]).ok());
+}
+
+}  // namespace
+}  // namespace troupe::views
