@@ -36,8 +36,8 @@ TEST(Admin, FaultsDoNotExistUnlessEnabled) {
   ASSERT_EQ(tree.status, 200) << tree.describe();
   auto t = tree.body_json();
   EXPECT_EQ(str(t, "name"), "root");
-  EXPECT_EQ(t["supervisors"].size(), 4u) << t.dump();
-  for (const char* n : {"store", "payments", "resources", "orders"})
+  EXPECT_EQ(t["supervisors"].size(), 5u) << t.dump();
+  for (const char* n : {"store", "payments", "resources", "orders", "subscribers"})
     EXPECT_FALSE(supervisor_named(t, n).is_null()) << n << " missing in " << t.dump();
 }
 
