@@ -37,6 +37,8 @@ struct Context {
   /// none is configured. Blocking; called from the detached notifier.
   std::function<domain::Status(const std::string& body)> webhook;
   Timeouts timeouts;
+  /// Event-log entries kept behind the slowest subscriber (older ones go).
+  std::uint64_t event_retention = 100000;
 
   /// Current handles (they change when a supervisor restarts the actor).
   caf::actor store() const { return directory->service("store"); }

@@ -1,5 +1,7 @@
 #include "actors/store_actor.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 #include <spdlog/spdlog.h>
@@ -7,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "views/projections.hpp"
 
 namespace troupe::actors {
 namespace {
@@ -21,6 +24,9 @@ struct StoreState {
   bool flush_scheduled = false;
   std::uint64_t log_head = 0;    ///< last sequence number handed out
   bool head_known = false;
+  std::uint64_t log_retention = 100000;
+  std::uint64_t trimmed_upto = 0;  ///< entries up to here are gone
+  int ticks = 0;
   static inline const char* name = "store";
 
   /// Runs when the actor exits, however it exits. (Not an attach_functor:
@@ -71,6 +77,37 @@ domain::Status number_events(StoreState& st, std::vector<persistence::Batch>& ba
   return domain::ok_status();
 }
 
+/// Erases log entries no subscriber needs any more (see the header).
+void trim_log(StoreState& st) {
+  std::uint64_t slowest = UINT64_MAX;
+  for (const auto& name : views::subscriber_names) {
+    auto c = st.store->get(views::cursor_key(name));
+    if (!c) return;
+    slowest = std::min<std::uint64_t>(slowest, *c ? std::strtoull((*c)->c_str(), nullptr, 10) : 0);
+  }
+  if (slowest <= st.log_retention) return;
+  const std::uint64_t bound = slowest - st.log_retention;
+  if (bound <= st.trimmed_upto) return;
+  auto entries = st.store->read_log(st.trimmed_upto, 20000);
+  if (!entries) return;
+  persistence::Batch erase;
+  std::uint64_t last = st.trimmed_upto;
+  for (const auto& r : *entries) {
+    const auto seq = persistence::log_seq(r.key);
+    if (seq == 0 || seq > bound) break;
+    erase.push_back({r.key, {}, true});
+    last = seq;
+  }
+  if (erase.empty()) {
+    st.trimmed_upto = bound;
+    return;
+  }
+  if (st.store->commit({erase})) {
+    st.trimmed_upto = last;
+    spdlog::debug("event log trimmed up to {}", last);
+  }
+}
+
 void commit_pending(caf::stateful_actor<StoreState>* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
@@ -93,10 +130,15 @@ void commit_pending(caf::stateful_actor<StoreState>* self) {
 
 caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
                           std::shared_ptr<persistence::Store> store,
-                          std::shared_ptr<StoreHealth> health, size_t max_batches) {
+                          std::shared_ptr<StoreHealth> health, size_t max_batches,
+                          std::uint64_t log_retention) {
   self->state.store = std::move(store);
   self->state.health = health ? std::move(health) : std::make_shared<StoreHealth>();
   self->state.max_batches = max_batches;
+  self->state.log_retention = log_retention;
+  // Learn the head now, so metrics and lag are right before the first
+  // append (retried on every tick until the store answers).
+  load_log_head(self->state);
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
   return {
     [=](tick_atom) {
@@ -104,6 +146,11 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
       if (!st.store) return;
       if (domain::now_ms() - st.last_commit >= 1000 || !st.health->healthy.load())
         note_health(st, st.store->ping());
+      if (!st.head_known) load_log_head(st);
+      if (++st.ticks % 10 == 0 && st.health->healthy.load()) {
+        commit_pending(self);
+        trim_log(st);
+      }
       self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
     },
     [=](StoreWrite& w) -> caf::result<ok_atom> {
@@ -170,8 +217,10 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
 }  // namespace
 
 caf::actor spawn_store_actor(caf::actor_system& sys, std::shared_ptr<persistence::Store> store,
-                             std::shared_ptr<StoreHealth> health, size_t max_batches) {
-  return sys.spawn<caf::detached>(store_actor, std::move(store), std::move(health), max_batches);
+                             std::shared_ptr<StoreHealth> health, size_t max_batches,
+                             std::uint64_t log_retention) {
+  return sys.spawn<caf::detached>(store_actor, std::move(store), std::move(health), max_batches,
+                                  log_retention);
 }
 
 }  // namespace troupe::actors

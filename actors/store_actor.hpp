@@ -16,6 +16,10 @@
 /// never sees a later event before an earlier one. A failed commit's numbers
 /// are not reused (gaps are allowed).
 ///
+/// Retention: every 10 s the log is trimmed to `log_retention` events behind
+/// the slowest subscriber (their cursors are read from the store), so a
+/// stopped subscriber keeps everything it has not applied yet.
+///
 /// Runs detached (its own thread) because commits block.
 
 #include <atomic>
@@ -49,6 +53,7 @@ inline const std::string log_head_key = "meta/log-head";
 caf::actor spawn_store_actor(caf::actor_system& sys,
                              std::shared_ptr<persistence::Store> store,
                              std::shared_ptr<StoreHealth> health = nullptr,
-                             size_t max_batches = 4096);
+                             size_t max_batches = 4096,
+                             std::uint64_t log_retention = 100000);
 
 }  // namespace troupe::actors

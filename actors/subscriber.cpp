@@ -70,6 +70,8 @@ void poll(Subscriber* self);
 void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
   auto& s = self->state;
   if (recs.empty()) {
+    s.backoff = std::chrono::milliseconds(100);
+    board(self, [](SubscriberStatus& b) { b.last_error.clear(); });
     self->delayed_send(self, idle_poll, tick_atom::value);
     return;
   }

@@ -47,6 +47,7 @@ struct Config {
   std::string gateway_journal;
   std::string webhook_url;      ///< notifications are also POSTed here (empty: none)
   int webhook_timeout_ms = 2000;
+  int event_retention = 100000;  ///< event-log entries kept behind the slowest subscriber
 };
 
 /// Parses argv (without argv[0]) and the environment (`envp`, may be null).

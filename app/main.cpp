@@ -123,6 +123,7 @@ int serve(const app::Config& cfg) {
   ctx->timeouts.actor_call = std::chrono::milliseconds(cfg.actor_timeout_ms);
   ctx->timeouts.payment = std::chrono::milliseconds(cfg.payment_timeout_ms);
   ctx->timeouts.store_write = std::chrono::milliseconds(cfg.store_timeout_ms);
+  ctx->event_retention = static_cast<std::uint64_t>(cfg.event_retention);
 
   supervision::SupervisionConfig sup_cfg;
   sup_cfg.resources.max_restarts = cfg.restart_max;

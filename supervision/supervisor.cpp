@@ -120,7 +120,8 @@ void start_service(KindSup* self) {
   auto& s = self->state;
   caf::actor a;
   if (s.kind == Kind::store)
-    a = spawn_store_actor(self->system(), s.ctx->store_adapter, s.ctx->store_health);
+    a = spawn_store_actor(self->system(), s.ctx->store_adapter, s.ctx->store_health, 4096,
+                          s.ctx->event_retention);
   else
     a = spawn_payment_pool(self->system(), s.ctx->payments_options, s.ctx->gateway);
   self->monitor(a);

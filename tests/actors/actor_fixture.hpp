@@ -66,6 +66,7 @@ class ActorFixture : public ::testing::Test {
   supervision::RestartPolicy policy;
   std::shared_ptr<actors::GatewaySettings> gateway = std::make_shared<actors::GatewaySettings>();
   size_t payment_workers = 4;
+  std::uint64_t event_retention = 100000;
 
   // ---- the running system ----
   std::string dir;
@@ -120,6 +121,7 @@ class ActorFixture : public ::testing::Test {
     c->payments_options.workers = payment_workers;
     c->payments_options.call_timeout = timeouts.payment;
     c->timeouts = timeouts;
+    c->event_retention = event_retention;
     ctx = c;
     supervision::SupervisionConfig sc;
     sc.resources = policy;

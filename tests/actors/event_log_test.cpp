@@ -191,6 +191,29 @@ TEST_F(WriteAhead, AnOrderActorCrashMidChargeIsCompensatedOnceItsDeadlinePassed)
   EXPECT_EQ(view("show-1").value->available, 10);
 }
 
+class Retention : public EventLog {
+ protected:
+  Retention() { event_retention = 3; }
+};
+
+TEST_F(Retention, TheLogIsTrimmedBehindTheSlowestSubscriberOnly) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 100, 10)).ok());
+  auto subs = directory->service("subscribers");
+  ASSERT_TRUE(ask<ok_atom>(subs, actors::SubscriberControl{"report", false}).ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(place("show-1", 1, "dan").ok());  // 20 events
+  ASSERT_TRUE(eventually([&] { return rows(views::notifications_group("dan")) == 4; }));
+  // The stopped report subscriber holds every event: nothing may go.
+  std::this_thread::sleep_for(11s);
+  ASSERT_EQ(log().size(), 20u);
+  ASSERT_TRUE(ask<ok_atom>(subs, actors::SubscriberControl{"report", true}).ok());
+  ASSERT_TRUE(eventually([&] { return rows(views::report_group("show-1")) == 20; }));
+  // Once all have applied everything, only the last 3 stay (next trim round).
+  EXPECT_TRUE(eventually([&] { return log().size() == 3; }, 12000ms)) << log().size();
+  EXPECT_EQ(log().front().seq, 18u);
+  // The views keep everything.
+  EXPECT_EQ(rows(views::mypage_group("dan")), 20u);
+}
+
 class Subscribers : public EventLog {};
 
 TEST_F(Subscribers, ViewsFollowTheLogAndAStoppedOneCatchesUpExactly) {

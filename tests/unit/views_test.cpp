@@ -60,7 +60,7 @@ std::vector<Event> story() {
           ev(13, "PaymentRefunded", "o-1", "cancelled")};
 }
 
-TEST(Views, NotifierTellsConfirmedRejectedAndCancelledOnce) {
+TEST(Projections, NotifierTellsConfirmedRejectedAndCancelledOnce) {
   auto rows = project_all("notifier", story());
   auto view = notifications_view("alice", group(rows, notifications_group("alice")));
   const auto& n = view["notifications"];
@@ -73,7 +73,7 @@ TEST(Views, NotifierTellsConfirmedRejectedAndCancelledOnce) {
   EXPECT_NE(n[2]["message"].get<std::string>().find("refunded"), std::string::npos);
 }
 
-TEST(Views, ReplayingEveryEventTwiceChangesNothing) {
+TEST(Projections, ReplayingEveryEventTwiceChangesNothing) {
   auto events = story();
   auto twice = events;
   twice.insert(twice.end(), events.begin(), events.end());
@@ -84,7 +84,7 @@ TEST(Views, ReplayingEveryEventTwiceChangesNothing) {
   EXPECT_EQ(once, again);
 }
 
-TEST(Views, MyPageShowsEachOrderWithItsHistories) {
+TEST(Projections, MyPageShowsEachOrderWithItsHistories) {
   auto rows = project_all("mypage", story());
   auto v = mypage_view("alice", group(rows, mypage_group("alice")), {});
   ASSERT_EQ(v["orders"].size(), 2u);
@@ -102,7 +102,7 @@ TEST(Views, MyPageShowsEachOrderWithItsHistories) {
   EXPECT_EQ(o2["payment"]["status"], "declined");
 }
 
-TEST(Views, OtherCustomersRowsAreNotMixedIn) {
+TEST(Projections, OtherCustomersRowsAreNotMixedIn) {
   auto events = story();
   events.push_back(ev(14, "OrderPlaced", "o-3", "held", 50, "bob"));
   auto rows = project_all("mypage", events);
@@ -110,7 +110,7 @@ TEST(Views, OtherCustomersRowsAreNotMixedIn) {
   EXPECT_EQ(mypage_view("alice", group(rows, mypage_group("alice")), {})["orders"].size(), 2u);
 }
 
-TEST(Views, ReportCountsBookingsRevenueAndRefunds) {
+TEST(Projections, ReportCountsBookingsRevenueAndRefunds) {
   auto events = story();
   // A second confirmed order that stays.
   for (auto e : {ev(20, "OrderPlaced", "o-4", "held", 700, "bob"),
@@ -129,7 +129,7 @@ TEST(Views, ReportCountsBookingsRevenueAndRefunds) {
   EXPECT_EQ(r["orders"].size(), 3u);
 }
 
-TEST(Views, RowKeysBelongToOneGroupEach) {
+TEST(Projections, RowKeysBelongToOneGroupEach) {
   for (const auto& name : subscriber_names)
     for (const auto& e : story())
       for (const auto& w : project(name, e)) {
@@ -141,7 +141,7 @@ TEST(Views, RowKeysBelongToOneGroupEach) {
       }
 }
 
-TEST(Views, UnreadableRowsAreSkippedNotFatal) {
+TEST(Projections, UnreadableRowsAreSkippedNotFatal) {
   std::vector<persistence::Record> rows = {{"mypage/alice/o-1.00000000000000000001", "{"},
                                            {"mypage/alice/o-1.xx", "{}"}};
   EXPECT_EQ(mypage_view("alice", rows, {})["orders"].size(), 0u);
