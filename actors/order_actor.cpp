@@ -109,26 +109,39 @@ void resync(OrderActor* self, Next next) {
       });
 }
 
-/// Makes the rejection durable (with its events); retried until it is, so
-/// no order stays half-done in the store while this actor lives.
-void store_rejection(OrderActor* self) {
+/// Writes the order as it is now, with the events since its last durable
+/// version; once durable, that is the new durable version.
+template <class OnOk, class OnError>
+void persist(OrderActor* self, OnOk on_ok, OnError on_error) {
   auto& s = self->state;
-  s.busy = true;
+  auto written = s.order;
   StoreWrite w;
-  w.batches.push_back(records::order_change(s.durable, s.order));
+  w.batches.push_back(records::order_change(s.durable, written));
   self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
     .then(
       [=](ok_atom) {
-        self->state.durable = self->state.order;
-        self->state.busy = false;
-        self->state.unstored = false;
+        self->state.durable = written;
+        on_ok();
       },
-      [=](caf::error& err) {
-        spdlog::warn("order {}: rejection not stored yet: {}", self->state.order.id,
-                     from_caf(err).detail);
-        self->state.unstored = true;
-        self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
-      });
+      [=](caf::error& err) { on_error(err); });
+}
+
+/// Makes the rejection durable (with its events); retried until it is, so
+/// no order stays half-done in the store while this actor lives.
+void store_rejection(OrderActor* self) {
+  self->state.busy = true;
+  persist(
+    self,
+    [=] {
+      self->state.busy = false;
+      self->state.unstored = false;
+    },
+    [=](caf::error& err) {
+      spdlog::warn("order {}: rejection not stored yet: {}", self->state.order.id,
+                   from_caf(err).detail);
+      self->state.unstored = true;
+      self->delayed_send(self, std::chrono::milliseconds(500), tick_atom::value);
+    });
 }
 
 /// Undoes a charge and a hold, then rejects.
@@ -279,30 +292,23 @@ void charge(OrderActor* self) {
 /// gateway is called, so a restart finds every order that may have been
 /// charged and compensates it.
 void write_ahead_then_charge(OrderActor* self) {
-  auto& s = self->state;
-  StoreWrite w;
-  w.batches.push_back(records::order_change(s.durable, s.order));
-  self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
-    .then(
-      [=](ok_atom) {
-        self->state.durable = self->state.order;
-        charge(self);
-      },
-      [=](caf::error& err) {
-        // Nothing was charged. Whether the held record landed is unknown:
-        // learn it, then record the rejection on top of what is there.
-        auto e = from_caf(err);
-        e.kind = ErrorKind::store_unavailable;
-        release_hold(self);
-        auto& o = self->state.order;
-        o.reason = e.detail;
-        domain::advance(o, OrderPhase::rejected, domain::now_ms());
-        e.subject = o.id;
-        answer_error(self, e);
-        self->state.busy = true;
-        self->state.unstored = true;
-        resync(self, [=] { store_rejection(self); });
-      });
+  persist(
+    self, [=] { charge(self); },
+    [=](caf::error& err) {
+      // Nothing was charged. Whether the held record landed is unknown:
+      // learn it, then record the rejection on top of what is there.
+      auto e = from_caf(err);
+      e.kind = ErrorKind::store_unavailable;
+      release_hold(self);
+      auto& o = self->state.order;
+      o.reason = e.detail;
+      domain::advance(o, OrderPhase::rejected, domain::now_ms());
+      e.subject = o.id;
+      answer_error(self, e);
+      self->state.busy = true;
+      self->state.unstored = true;
+      resync(self, [=] { store_rejection(self); });
+    });
 }
 
 /// A restored order that was between its write-ahead and its end (the
