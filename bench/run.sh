@@ -10,8 +10,10 @@ CONNS=64; SECS=10; RUNS=3
 while getopts "c:d:r:" o; do
   case $o in c) CONNS=$OPTARG;; d) SECS=$OPTARG;; r) RUNS=$OPTARG;; *) exit 2;; esac
 done
+# Its own build dir (Release-like, no tests), so a test build is left alone.
+export TROUPE_BUILD_DIR=${TROUPE_BUILD_DIR:-build-bench}
 bash scripts/build.sh -DTROUPE_BUILD_TESTS=OFF >/dev/null
-BIN=build/app/troupe; CEIL=build/bench/troupe-ceiling
+BIN=$TROUPE_BUILD_DIR/app/troupe; CEIL=$TROUPE_BUILD_DIR/bench/troupe-ceiling
 TMP=$(mktemp -d); PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
