@@ -551,9 +551,14 @@ struct Bridge::Impl {
       return send_json(res, 200, body);
     }
     if (what == "stop" || what == "start") {
-      if (!arg.is_string() || !views::is_subscriber(arg.get<std::string>()))
-        return bad("'" + what + "' takes a subscriber name: notifier, mypage or report");
-      const std::string name = arg.get<std::string>();
+      // {"stop":{"subscriber":"notifier"}} (the contract) or {"stop":"notifier"}.
+      const json* name_arg = &arg;
+      if (arg.is_object() && arg.size() == 1 && arg.contains("subscriber"))
+        name_arg = &arg["subscriber"];
+      if (!name_arg->is_string() || !views::is_subscriber(name_arg->get<std::string>()))
+        return bad("'" + what +
+                   "' takes {\"subscriber\": name} with name notifier, mypage or report");
+      const std::string name = name_arg->get<std::string>();
       auto r = ask<actors::ok_atom>(service("subscribers"), opt.request_timeout,
                                     actors::SubscriberControl{name, what == "start"});
       if (!r) return send_problem(res, r.error());

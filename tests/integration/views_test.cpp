@@ -551,7 +551,8 @@ TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
   ASSERT_EQ(notifications_of(http, me).size(), 1u);
 
   ASSERT_TRUE(Fault(http, {{"stop", "notifier"}}));
-  ASSERT_TRUE(Fault(http, {{"stop", "report"}}));
+  // The contract's form ({"stop":{"subscriber":…}}) and the short form.
+  ASSERT_TRUE(Fault(http, {{"stop", {{"subscriber", "report"}}}}));
   // Stopping twice is fine.
   ASSERT_TRUE(Fault(http, {{"stop", "notifier"}}));
   {
@@ -998,6 +999,11 @@ TEST(Views, BadInputToViewsAndSubscriberFaults) {
   EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"stop", "nobody"}}), 400));
   EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"start", "nobody"}}), 400));
   EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"stop", 1}}), 400));
+  EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"stop", {{"subscriber", "nobody"}}}}), 400));
+  EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"stop", {{"subscriber", 7}}}}), 400));
+  EXPECT_TRUE(IsProblem(
+    http.post("/admin/faults", json{{"stop", {{"subscriber", "notifier"}, {"also", 1}}}}), 400));
+  EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"stop", json::object()}}), 400));
   EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"stop", json::array({"notifier"})}}), 400));
   EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"stop", ""}}), 400));
   EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"stop", "Notifier"}}), 400));
