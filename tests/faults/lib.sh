@@ -4,9 +4,11 @@
 # Source it from a drill script, then call `faults_init <name> "$@"`:
 #
 #   source "$(dirname "$0")/lib.sh"
-#   faults_init kill9_troupe "$@"      # parses --short/--long, temp dir, traps
+#   faults_init kill9_troupe "$@"      # parses --short/--long[/--redis], temp dir, traps
 #   redis_start                         # own redis-server: free port, temp dir, AOF always
-#   troupe_start                        # troupe on a free port over that Redis
+#                                       # (or store_start: Redis only if --redis was given)
+#   troupe_start                        # troupe on a free port over that Redis (embedded
+#                                       # store in $WORK/troupe-data if no Redis was started)
 #   troupe_wait_ready 30 || fail ...    # prints ms, bounded
 #   register_resources show-1:100 ...   # -> $WORK/resources.json
 #   load_start --clients 8 --duration 12
@@ -39,6 +41,7 @@ LOAD_PY="$FAULTS_DIR/load.py"
 
 DRILL=""            # the drill's name
 MODE="short"        # short | long
+STORE="embedded"    # embedded | redis (--redis): for drills that call store_start
 WORK=""             # temp dir of this run
 REDIS_PID="" REDIS_PORT="" REDIS_DIR=""
 TROUPE_PID="" TROUPE_PORT="" TROUPE_URL=""
@@ -66,6 +69,7 @@ faults_init() {
     case $1 in
       --short) MODE=short ;;
       --long) MODE=long ;;
+      --redis) STORE=redis ;;
       -h|--help) usage_from_header; exit 0 ;;
       *) echo "$DRILL: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -80,7 +84,7 @@ faults_init() {
   trap 'log "interrupted"; exit 130' INT
   trap 'log "terminated"; exit 143' TERM
   start_watchdog
-  log "mode=$MODE work=$WORK troupe=$TROUPE_BIN"
+  log "mode=$MODE store=$STORE work=$WORK troupe=$TROUPE_BIN"
 }
 
 # Remember a PID (for the watchdog; the trap uses the variables).
@@ -177,21 +181,29 @@ redis_start() {
   fail "redis-server did not answer PING on port $REDIS_PORT"
 }
 
+# store_start: the drill's store: its own Redis with --redis, else nothing to
+# start (troupe_start then uses the embedded store in $WORK/troupe-data).
+store_start() { [[ $STORE != redis ]] || redis_start; }
+
 redis_kill9() { kill -9 "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true; REDIS_PID=""; }
 redis_pause() { kill -STOP "$REDIS_PID"; }
 redis_resume() { kill -CONT "$REDIS_PID"; }
 
 # ---------------------------------------------------------------- troupe
 
-# troupe_start: first start picks a free port; restarts reuse it.
+# troupe_start: first start picks a free port; restarts reuse it. Over the
+# drill's Redis if one was started, else on the embedded store ($WORK/troupe-data,
+# kept across restarts; the gateway journal lives there too).
 troupe_start() {
   [[ -n $TROUPE_PORT ]] || TROUPE_PORT=$(free_port)
   TROUPE_URL=http://127.0.0.1:$TROUPE_PORT
+  local store=()
+  [[ -z $REDIS_PORT ]] || store=(--redis "redis://127.0.0.1:$REDIS_PORT")
   echo "=== start $(date -u +%FT%T.%3NZ) ===" >>"$WORK/troupe.log"
   # FAULTS_TROUPE_ARGS is split into words on purpose
   # shellcheck disable=SC2086
   "$TROUPE_BIN" serve --port "$TROUPE_PORT" --bind 127.0.0.1 \
-    --redis "redis://127.0.0.1:$REDIS_PORT" --enable-faults --data-dir "$WORK/troupe-data" \
+    "${store[@]}" --enable-faults --data-dir "$WORK/troupe-data" \
     "${TROUPE_ARGS[@]}" ${FAULTS_TROUPE_ARGS:-} </dev/null >>"$WORK/troupe.log" 2>&1 &
   TROUPE_PID=$!
   track_pid "$TROUPE_PID"
@@ -264,9 +276,12 @@ count_lines() { [[ -f $1 ]] && wc -l <"$1" || echo 0; }
 # verify [load.py verify options]: check the invariants over every record
 # file in $WORK (*.jsonl) against the running troupe and its Redis. Prints the
 # summary line (on stdout unless --summary stderr) and returns its status.
+# Without a Redis (embedded store) there is no store cross-check.
 verify() {
+  local redis=()
+  [[ -z $REDIS_PORT ]] || redis=(--redis "$REDIS_PORT")
   "$PYTHON" "$LOAD_PY" verify --url "$TROUPE_URL" --resources "$WORK/resources.json" \
-    --redis "$REDIS_PORT" --records "$WORK"/*.jsonl --stalls "$WORK"/*.stalls "$@"
+    "${redis[@]}" --records "$WORK"/*.jsonl --stalls "$WORK"/*.stalls "$@"
 }
 
 # allowed LIST: the answers a drill accepts for a valid order (load.py verify
