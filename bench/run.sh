@@ -41,17 +41,26 @@ done
 c=$(printf '%s\n' "${C_RPS[@]}" | median); t=$(printf '%s\n' "${T_RPS[@]}" | median)
 cp=$(printf '%s\n' "${C_P99[@]}" | sort -V | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 tp=$(printf '%s\n' "${T_P99[@]}" | sort -V | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-# Invariant after the run: nothing oversold, every order confirmed durable.
+# Invariant after the run: nothing oversold, every order finished (no
+# half-done one), money reconciled, seats sold = confirmed orders.
+for _ in $(seq 1 100); do
+  rec=$(curl -sf "http://127.0.0.1:$TP/admin/reconcile")
+  [ "$(echo "$rec" | python3 -c 'import sys,json; r=json.load(sys.stdin); print(int(r["balanced"]))')" = 1 ] && break
+  sleep 0.1
+done
 sold=0
 for i in $(seq 1 50); do
   a=$(curl -sf "http://127.0.0.1:$TP/v1/resources/bench-$i" | python3 -c 'import sys,json; print(json.load(sys.stdin)["available"])')
   sold=$((sold + 1000000000 - a))
 done
-orders=$(curl -sf "http://127.0.0.1:$TP/metrics" | awk '/^troupe_orders / {print $2}')
+orders=$(echo "$rec" | python3 -c 'import sys,json; print(json.load(sys.stdin)["orders"]["confirmed"])')
+balanced=$(echo "$rec" | python3 -c 'import sys,json; r=json.load(sys.stdin); print(r["balanced"], r["orders"], r["gateway"]["net"], r["confirmedAmount"])')
 writes=$(curl -sf "http://127.0.0.1:$TP/metrics" | awk '/^troupe_store_writes_total/ {print $2}')
 commits=$(curl -sf "http://127.0.0.1:$TP/metrics" | awk '/^troupe_store_commits_total/ {print $2}')
 printf '%-34s %12s %10s %8s\n' "scenario (c=$CONNS, ${SECS}s, median of $RUNS)" "req/s" "p99" "ratio"
 printf '%-34s %12s %10s %8s\n' "ceiling (trivial httplib handler)" "$c" "$cp" "1.00"
 printf '%-34s %12s %10s %8s\n' "POST /v1/orders (embedded store)" "$t" "$tp" "$(awk -v a="$t" -v b="$c" 'BEGIN{printf "%.2f", a/b}')"
-if [ "$sold" != "$orders" ]; then echo "INVARIANT BROKEN: seats sold=$sold but orders=$orders" >&2; exit 1; fi
+if [ "$sold" != "$orders" ]; then echo "INVARIANT BROKEN: seats sold=$sold but confirmed orders=$orders" >&2; exit 1; fi
+case "$balanced" in True*) ;; *) echo "INVARIANT BROKEN: reconcile: $balanced" >&2; exit 1;; esac
+echo "reconcile: balanced, orders/gateway net/confirmed amount: ${balanced#True }"
 echo "invariant ok: seats sold=$sold = orders=$orders  store writes=$writes  commits(fsync)=$commits  writes/commit=$(awk -v a="$writes" -v b="$commits" 'BEGIN{printf "%.1f", a/b}')"
