@@ -14,6 +14,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<ConfirmHold>("troupe.ConfirmHold");
   cfg.add_message_type<ReleaseHold>("troupe.ReleaseHold");
   cfg.add_message_type<CancelBooking>("troupe.CancelBooking");
+  cfg.add_message_type<StepBooking>("troupe.StepBooking");
+  cfg.add_message_type<AdvanceStep>("troupe.AdvanceStep");
   cfg.add_message_type<ResourceView>("troupe.ResourceView");
   cfg.add_message_type<PlaceOrder>("troupe.PlaceOrder");
   cfg.add_message_type<RegisterResource>("troupe.RegisterResource");

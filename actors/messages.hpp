@@ -43,7 +43,8 @@ typename Inspector::result_type inspect(Inspector& f, Payment& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Order& x) {
   return f(caf::meta::type_name("Order"), x.id, x.resource_id, x.customer_id, x.mode, x.phase,
-           x.amount, x.quantity, x.start, x.end, x.created_at, x.reason, x.history, x.payment);
+           x.amount, x.quantity, x.start, x.end, x.created_at, x.reason, x.step, x.destination,
+           x.rider_id, x.history, x.payment);
 }
 
 template <class Inspector>
@@ -127,6 +128,17 @@ struct CancelBooking {
   domain::Timestamp deadline = 0;
 };
 
+/// Order -> resource: record a fulfillment step; `order` has already
+/// advanced. When the step ends the booking (`frees`: a checked-out room, a
+/// returned car) the allocation is erased in the same batch and the units or
+/// the window come free. Reply: the order once durable.
+struct StepBooking {
+  domain::Order order;
+  domain::Order before;  ///< as last durable (see ConfirmHold)
+  domain::Timestamp deadline = 0;
+  bool frees = false;
+};
+
 /// Resource -> anyone: what the resource looks like now.
 struct ResourceView {
   domain::ResourceSpec spec;
@@ -146,6 +158,13 @@ struct PlaceOrder {
   std::int64_t quantity = 0;
   domain::Timestamp start = 0;
   domain::Timestamp end = 0;
+};
+
+/// HTTP -> order actor: advance fulfillment to `step` (a delivery call's
+/// `accepted` names its rider). Reply: domain::Order once durable.
+struct AdvanceStep {
+  std::string step;
+  std::string rider_id;
 };
 
 /// HTTP -> supervisor: register a resource. Reply: RegisterResult.
@@ -293,6 +312,8 @@ TROUPE_INSPECT(HoldRequest, x.order_id, x.quantity, x.start, x.end)
 TROUPE_INSPECT(ConfirmHold, x.order, x.before, x.deadline)
 TROUPE_INSPECT(ReleaseHold, x.order_id)
 TROUPE_INSPECT(CancelBooking, x.order, x.before, x.deadline)
+TROUPE_INSPECT(StepBooking, x.order, x.before, x.deadline, x.frees)
+TROUPE_INSPECT(AdvanceStep, x.step, x.rider_id)
 TROUPE_INSPECT(ResourceView, x.spec, x.available, x.held, x.bookings)
 TROUPE_INSPECT(PlaceOrder, x.order_id, x.resource_id, x.customer_id, x.quantity, x.start, x.end)
 TROUPE_INSPECT(RegisterResource, x.spec)

@@ -31,6 +31,7 @@ struct OrderState {
   bool settling = false;         ///< a store read deciding the outcome is running
   bool unstored = false;         ///< the rejection still has to become durable
   bool resuming = false;         ///< restored half-done: deciding what to undo
+  bool adopting = false;         ///< a step's outcome is unknown: adopt the record
   static inline const char* name = "order";
 
   /// However the actor ends (crash, shutdown), the caller gets an answer.
@@ -334,6 +335,57 @@ void compensate_interrupted(OrderActor* self) {
   store_rejection(self);
 }
 
+/// Takes the stored record as the truth (retried while the store cannot be
+/// read).
+void adopt_stored(OrderActor* self) {
+  resync(self, [=] {
+    auto& s = self->state;
+    s.order = s.durable;
+    s.adopting = false;
+    s.busy = false;
+  });
+}
+
+/// Advances fulfillment (the resource records it durably, and frees the
+/// booking when the step ends it).
+caf::result<domain::Order> advance_step(OrderActor* self, const AdvanceStep& a) {
+  auto& s = self->state;
+  if (s.in_doubt)
+    return to_caf(ErrorKind::store_unavailable, "order " + s.order.id + " awaits the store; retry");
+  if (s.busy)
+    return to_caf(ErrorKind::conflict, "order " + s.order.id + " is being processed; retry");
+  auto entry = s.ctx->directory->resource(s.order.resource_id);
+  if (!entry) return to_caf(ErrorKind::retry, "resource is restarting; retry");
+  domain::Order next = s.order;
+  if (auto st = domain::advance_step(next, entry->spec.steps, a.step, domain::now_ms()); !st)
+    return to_caf(st.error());
+  s.busy = true;
+  s.owes = true;
+  s.owed = self->make_response_promise();
+  const auto& t = s.ctx->timeouts;
+  StepBooking msg{next, s.durable, domain::now_ms() + t.actor_call.count(),
+                  domain::step_frees_resource(entry->spec, a.step)};
+  self->request(entry->actor, t.actor_call + t.store_write + std::chrono::milliseconds(500),
+                std::move(msg))
+    .then(
+      [=](domain::Order& o) {
+        self->state.order = o;
+        self->state.durable = o;
+        answer(self, o);
+      },
+      [=](caf::error& err) {
+        auto e = from_caf(err);
+        if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::retry;
+        answer_error(self, e);
+        if (e.kind != ErrorKind::store_unavailable && e.kind != ErrorKind::retry) return;
+        // The step may or may not have become durable: the store decides.
+        self->state.busy = true;
+        self->state.adopting = true;
+        adopt_stored(self);
+      });
+  return s.owed;
+}
+
 caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
                           domain::Order order, std::chrono::milliseconds resume_after) {
   self->state.ctx = std::move(ctx);
@@ -414,6 +466,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     },
     [=](tick_atom) {
       if (self->state.resuming) return self->send(self, restore_atom::value);
+      if (self->state.adopting) return adopt_stored(self);
       if (self->state.unstored) return resync(self, [=] { store_rejection(self); });
       if (self->state.in_doubt)
         settle_from_store(self, domain::make_error(ErrorKind::store_unavailable,
@@ -426,11 +479,10 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
                       "order " + s.order.id + " awaits the store; retry");
       if (s.busy)
         return to_caf(ErrorKind::conflict, "order " + s.order.id + " is being processed; retry");
-      if (s.order.phase != OrderPhase::confirmed)
-        return to_caf(ErrorKind::conflict,
-                      "order " + s.order.id + " is " + s.order.status() + " and cannot be cancelled");
-      auto res = s.ctx->directory->resource_actor(s.order.resource_id);
-      if (!res) return to_caf(ErrorKind::retry, "resource is restarting; retry");
+      auto entry = s.ctx->directory->resource(s.order.resource_id);
+      if (!entry) return to_caf(ErrorKind::retry, "resource is restarting; retry");
+      if (auto st = domain::check_cancellable(s.order, entry->spec); !st) return to_caf(st.error());
+      auto res = entry->actor;
       domain::Order next = s.order;
       auto now = domain::now_ms();
       domain::advance(next, OrderPhase::cancelled, now);
@@ -462,6 +514,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
           });
       return s.owed;
     },
+    [=](AdvanceStep& a) -> caf::result<domain::Order> { return advance_step(self, a); },
     [=](crash_atom) -> ok_atom {
       throw std::runtime_error("crash injected into order " + self->state.order.id);
     },

@@ -29,6 +29,21 @@ persistence::Batch order_change(const domain::Order& before, const domain::Order
   return b;
 }
 
+persistence::Write released_event(const domain::Order& o) {
+  domain::Event e;
+  e.type = domain::event_type::resource_released;
+  e.order_id = o.id;
+  e.resource_id = o.resource_id;
+  e.customer_id = o.customer_id;
+  e.at = o.history.empty() ? domain::now_ms() : o.history.back().at;
+  e.status = o.status();
+  e.amount = o.amount;
+  e.payment_id = o.payment.id;
+  e.payment_status = domain::to_string(o.payment.status);
+  e.detail = o.step;
+  return {append_to_log, domain::to_json(e).dump(), false};
+}
+
 persistence::Write put_alloc(const domain::Order& o) {
   json j = {{"orderId", o.id}};
   if (o.mode == domain::Mode::capacity) j["quantity"] = o.quantity;

@@ -89,7 +89,11 @@ void resolve_in_doubt(ResourceActor* self) {
           domain::OrderPhase stored = domain::OrderPhase::rejected;
           if (v.found)
             if (auto o = records::decode_order(v.value)) stored = o->phase;
-          if (stored == domain::OrderPhase::confirmed) {
+          std::string stored_step;
+          if (v.found)
+            if (auto o = records::decode_order(v.value)) stored_step = o->step;
+          if (stored == domain::OrderPhase::confirmed &&
+              !domain::step_frees_resource(s.spec, stored_step)) {
             if (holds(s, oid) && !is_confirmed(s, oid)) {
               if (s.spec.mode == domain::Mode::capacity)
                 s.capacity.confirm(oid);
@@ -264,6 +268,25 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
         return to_caf(ErrorKind::retry, "cancellation of order " + oid + " arrived too late");
       auto batch = records::order_change(c.before, c.order);
       batch.push_back(records::erase_alloc(c.order));
+      return write_durably(self, c.order, std::move(batch),
+                           [](ResourceState& st, const std::string& id) {
+                             release(st, id);
+                             return domain::ok_status();
+                           });
+    },
+    [=](StepBooking& c) -> caf::result<domain::Order> {
+      auto& s = self->state;
+      const std::string oid = c.order.id;
+      if (!holds(s, oid) || !is_confirmed(s, oid))
+        return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
+      if (c.deadline != 0 && domain::now_ms() > c.deadline)
+        return to_caf(ErrorKind::retry, "step of order " + oid + " arrived too late");
+      auto batch = records::order_change(c.before, c.order);
+      if (!c.frees)
+        return write_durably(self, c.order, std::move(batch),
+                             [](ResourceState&, const std::string&) { return domain::ok_status(); });
+      batch.push_back(records::erase_alloc(c.order));
+      batch.push_back(records::released_event(c.order));
       return write_durably(self, c.order, std::move(batch),
                            [](ResourceState& st, const std::string& id) {
                              release(st, id);

@@ -14,16 +14,24 @@ struct Pending {
   Timestamp at;
   int rank;
   const char* type;
+  std::string step;  ///< for StepAdvanced
 };
 
 /// Where an order history entry goes (rank for ties) and which event it is.
 bool from_order_entry(const std::string& status, int& rank, const char*& type) {
   if (status == "placed") { rank = 0; type = event_type::order_placed; return true; }
   if (status == "held") { rank = 1; type = event_type::resource_held; return true; }
-  if (status == "confirmed") { rank = 5; type = event_type::order_confirmed; return true; }
+  if (status == "confirmed" || status == "called") {
+    rank = 5;
+    type = event_type::order_confirmed;
+    return true;
+  }
   if (status == "cancelled") { rank = 5; type = event_type::order_cancelled; return true; }
   if (status == "rejected") { rank = 9; type = event_type::order_rejected; return true; }
-  return false;  // "paid" is told by the payment events
+  if (status == "paid") return false;  // told by the payment events
+  rank = 5;  // a fulfillment step
+  type = event_type::step_advanced;
+  return true;
 }
 
 bool from_payment_entry(const std::string& status, int& rank, const char*& type) {
@@ -49,16 +57,16 @@ std::vector<Event> events_between(const Order& before, const Order& after) {
     int rank = 0;
     const char* type = nullptr;
     if (!from_order_entry(c.status, rank, type)) continue;
-    pending.push_back({c.at, rank, type});
+    pending.push_back({c.at, rank, type, type == std::string(event_type::step_advanced) ? c.status : ""});
     // Ending a booking or a hold gives the resource back.
     if (c.status == "cancelled" || (c.status == "rejected" && was_held(after)))
-      pending.push_back({c.at, 6, event_type::resource_released});
+      pending.push_back({c.at, 6, event_type::resource_released, ""});
   }
   for (size_t i = before.payment.history.size(); i < after.payment.history.size(); ++i) {
     const auto& c = after.payment.history[i];
     int rank = 0;
     const char* type = nullptr;
-    if (from_payment_entry(c.status, rank, type)) pending.push_back({c.at, rank, type});
+    if (from_payment_entry(c.status, rank, type)) pending.push_back({c.at, rank, type, ""});
   }
   // Business order, not clock order: the wall clock may step back between
   // two entries of one change.
@@ -78,6 +86,9 @@ std::vector<Event> events_between(const Order& before, const Order& after) {
     e.payment_id = after.payment.id;
     e.payment_status = to_string(after.payment.status);
     if (p.type == std::string(event_type::order_rejected)) e.detail = after.reason;
+    if (!p.step.empty()) e.detail = p.step;
+    // A cancellation tells how far fulfillment had gone (e.g. "shipped").
+    if (p.type == std::string(event_type::order_cancelled)) e.detail = before.step;
     out.push_back(std::move(e));
   }
   return out;

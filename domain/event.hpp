@@ -30,6 +30,7 @@ inline constexpr const char* order_confirmed = "OrderConfirmed";
 inline constexpr const char* order_rejected = "OrderRejected";
 inline constexpr const char* order_cancelled = "OrderCancelled";
 inline constexpr const char* resource_released = "ResourceReleased";
+inline constexpr const char* step_advanced = "StepAdvanced";  ///< detail: the step
 }  // namespace event_type
 
 struct Event {
@@ -43,13 +44,14 @@ struct Event {
   Money amount = 0;               ///< the order's amount
   std::string payment_id;
   std::string payment_status;     ///< the payment's status after the event
-  std::string detail;             ///< e.g. why an order was rejected
+  std::string detail;             ///< why rejected / the step / the step a cancellation interrupted
 };
 
 /// The events of the change `before` -> `after` (same order): one per
 /// history entry `after` gained, in business order (placed, held,
 /// authorized, captured/declined, confirmed/cancelled, released,
-/// voided/refunded, rejected) — never by timestamp, which a clock step could
+/// voided/refunded, rejected; a fulfillment step is StepAdvanced with the
+/// step in `detail`) — never by timestamp, which a clock step could
 /// reorder. `before` may be a never-stored order (empty histories): then
 /// every entry counts.
 std::vector<Event> events_between(const Order& before, const Order& after);

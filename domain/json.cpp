@@ -83,6 +83,7 @@ json to_json(const Order& o) {
             {"customerId", o.customer_id},
             {"mode", to_string(o.mode)},
             {"status", o.status()},
+            {"phase", to_string(o.phase)},
             {"amount", o.amount},
             {"paymentId", o.payment.id},
             {"createdAt", format_rfc3339(o.created_at)},
@@ -93,6 +94,12 @@ json to_json(const Order& o) {
     j["start"] = format_rfc3339(o.start);
     j["end"] = format_rfc3339(o.end);
   }
+  if (o.mode == Mode::dispatch) {
+    j["destination"] = o.destination;
+    j["fee"] = o.amount;
+    if (!o.rider_id.empty()) j["riderId"] = o.rider_id;
+  }
+  if (!o.step.empty()) j["step"] = o.step;
   if (!o.reason.empty()) j["reason"] = o.reason;
   return j;
 }
@@ -154,7 +161,13 @@ Result<Order> order_from_json(const json& j) {
   auto m = parse_mode(mode);
   if (!m) return m.error();
   o.mode = *m;
-  if (!get_string(j, "status", status)) return bad("status");
+  // "phase" is the saga phase; "status" may be a fulfillment step (records
+  // written before steps existed only have "status").
+  if (j.contains("phase")) {
+    if (!get_string(j, "phase", status)) return bad("phase");
+  } else if (!get_string(j, "status", status)) {
+    return bad("status");
+  }
   auto ph = parse_order_phase(status);
   if (!ph) return ph.error();
   o.phase = *ph;
@@ -165,6 +178,10 @@ Result<Order> order_from_json(const json& j) {
   if (o.mode == Mode::calendar && (!get_time(j, "start", o.start) || !get_time(j, "end", o.end)))
     return bad("start/end");
   get_string(j, "reason", o.reason);
+  get_string(j, "step", o.step);
+  if (o.mode == Mode::dispatch && !get_string(j, "destination", o.destination))
+    return bad("destination");
+  get_string(j, "riderId", o.rider_id);
   auto pit = j.find("payment");
   if (pit == j.end()) return bad("payment");
   auto p = payment_from_json(*pit);

@@ -79,8 +79,77 @@ Status advance(Order& o, OrderPhase to, Timestamp at) {
     return make_error(ErrorKind::conflict, std::string("order is ") + to_string(o.phase) +
                                                " and cannot become " + to_string(to));
   o.phase = to;
-  o.history.push_back({to_string(to), at});
+  o.history.push_back(
+    {o.mode == Mode::dispatch && to == OrderPhase::confirmed ? "called" : to_string(to), at});
   return ok_status();
+}
+
+std::string Order::status() const {
+  if (phase != OrderPhase::confirmed) return to_string(phase);
+  if (!step.empty()) return step;
+  return mode == Mode::dispatch ? "called" : "confirmed";
+}
+
+namespace {
+/// Position of `step` in `steps`; -1 when absent ("" is before the first).
+int index_of(const std::vector<std::string>& steps, const std::string& step) {
+  if (step.empty()) return -1;
+  for (size_t i = 0; i < steps.size(); ++i)
+    if (steps[i] == step) return static_cast<int>(i);
+  return -2;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+}  // namespace
+
+Status advance_step(Order& o, const std::vector<std::string>& steps, const std::string& step,
+                    Timestamp at) {
+  const int want = index_of(steps, step);
+  if (want < 0)
+    return make_error(ErrorKind::invalid_input,
+                      steps.empty() ? "this resource has no fulfillment steps"
+                                    : "unknown step '" + step + "'; the steps are " + joined(steps));
+  if (o.phase != OrderPhase::confirmed)
+    return make_error(ErrorKind::conflict, "order " + o.id + " is " + o.status() +
+                                               "; steps apply to confirmed orders");
+  const int now = index_of(steps, o.step);
+  if (want <= now)
+    return make_error(ErrorKind::conflict, "order " + o.id + " is already " + o.status());
+  if (want != now + 1)
+    return make_error(ErrorKind::conflict, "step '" + step + "' must follow '" +
+                                               steps[static_cast<size_t>(want - 1)] + "'");
+  o.step = step;
+  o.history.push_back({step, at});
+  return ok_status();
+}
+
+std::string point_of_no_return(const ResourceSpec& r) {
+  const char* named = r.mode == Mode::dispatch ? "picked"
+                      : r.type == "appliance"  ? "delivered"
+                      : r.type == "car"        ? "picked_up"
+                      : (r.type == "room" || r.type == "hotel") ? "checked_in"
+                                                                 : nullptr;
+  if (named && index_of(r.steps, named) >= 0) return named;
+  return r.steps.empty() ? std::string() : r.steps.back();
+}
+
+Status check_cancellable(const Order& o, const ResourceSpec& r) {
+  if (o.phase != OrderPhase::confirmed)
+    return make_error(ErrorKind::conflict,
+                      "order " + o.id + " is " + o.status() + " and cannot be cancelled");
+  const auto stop = point_of_no_return(r);
+  if (!stop.empty() && index_of(r.steps, o.step) >= index_of(r.steps, stop))
+    return make_error(ErrorKind::conflict, "order " + o.id + " is " + o.status() +
+                                               " and can no longer be cancelled");
+  return ok_status();
+}
+
+bool step_frees_resource(const ResourceSpec& r, const std::string& step) {
+  return r.mode == Mode::calendar && !r.steps.empty() && step == r.steps.back();
 }
 
 Order place(std::string id, std::string resource_id, std::string customer_id, Mode mode,

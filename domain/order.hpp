@@ -8,6 +8,11 @@
 /// `rejected` and `cancelled` are terminal. Every transition appends
 /// `{status, at}` to the history; an illegal transition is a conflict and
 /// changes nothing.
+///
+/// After confirmation an order advances through its resource's fulfillment
+/// steps, in order (advance_step): its status is then the last step reached.
+/// A delivery call (dispatch mode) is `called` once confirmed (its fee
+/// authorized), and its rider is named by the step `accepted`.
 
 #include <cstdint>
 #include <string>
@@ -60,11 +65,15 @@ struct Order {
   Timestamp end = 0;           ///< calendar mode
   Timestamp created_at = 0;
   std::string reason;          ///< why it was rejected, if it was
+  std::string step;            ///< last fulfillment step reached ("" = none)
+  std::string destination;     ///< dispatch mode: where the delivery goes
+  std::string rider_id;        ///< dispatch mode: the rider, once accepted
   std::vector<StatusChange> history;
   Payment payment;
 
-  /// The public status (the phase name for now; fulfillment steps later).
-  std::string status() const { return to_string(phase); }
+  /// The public status: the phase, or once confirmed the last step reached
+  /// (`called` for a delivery call without steps yet).
+  std::string status() const;
   bool is_terminal() const {
     return phase == OrderPhase::rejected || phase == OrderPhase::cancelled;
   }
@@ -78,6 +87,27 @@ Order place(std::string id, std::string resource_id, std::string customer_id, Mo
 
 /// Applies a saga transition (see the diagram above).
 Status advance(Order& o, OrderPhase to, Timestamp at);
+
+/// Advances a confirmed order to `step`, the next of `steps` (its resource's
+/// ordered fulfillment steps), recording it in the history.
+/// invalid_input: `step` is not one of `steps`; conflict: the order is not
+/// confirmed, or `step` is not the next one.
+Status advance_step(Order& o, const std::vector<std::string>& steps, const std::string& step,
+                    Timestamp at);
+
+/// The step from which an order of `r` can no longer be cancelled: appliance
+/// `delivered`, car `picked_up`, room `checked_in`, delivery call `picked`;
+/// otherwise the last step. Empty: no steps, always cancellable.
+std::string point_of_no_return(const ResourceSpec& r);
+
+/// Whether a confirmed order may be cancelled now (conflict, saying why, if
+/// not).
+Status check_cancellable(const Order& o, const ResourceSpec& r);
+
+/// Whether reaching `step` ends what the order occupies at `r` (calendar
+/// mode: the last step — a checked-out room, a returned car — frees the
+/// rest of the window).
+bool step_frees_resource(const ResourceSpec& r, const std::string& step);
 
 /// The payment id belonging to an order (one payment per order).
 std::string payment_id_for(std::string_view order_id);

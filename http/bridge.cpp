@@ -274,6 +274,20 @@ struct Bridge::Impl {
              guarded([this](Req req, Res res) { cancel_order(req.matches[1], res); }));
     allow_only(R"(/v1/orders/([^/]+)/cancel)", "POST");
 
+    svr.Post(R"(/v1/orders/([^/]+)/steps)", guarded([this](Req req, Res res) {
+      const std::string id = req.matches[1];
+      if (!check_path_id(id, "order", res)) return;
+      auto in = parse_step(req.body);
+      if (!in) return send_problem(res, in.error());
+      auto actor = find_order(id, res);
+      if (res.status == 404) return;
+      auto o = ask<domain::Order>(actor, opt.request_timeout,
+                                  actors::AdvanceStep{in->step, in->rider_id});
+      if (!o) return send_problem(res, o.error());
+      send_json(res, 200, domain::to_json(*o));
+    }));
+    allow_only(R"(/v1/orders/([^/]+)/steps)", "POST");
+
     svr.Get(R"(/v1/payments/([^/]+))", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "payment", res)) return;

@@ -164,6 +164,22 @@ domain::Result<OrderInput> parse_order(std::string_view body) {
   return in;
 }
 
+domain::Result<StepInput> parse_step(std::string_view body) {
+  auto j = parse_object(body);
+  if (!j) return j.error();
+  if (auto st = only_fields(*j, {"step", "riderId"}); !st) return st.error();
+  StepInput in;
+  auto step = id_field(*j, "step");
+  if (!step) return step.error();
+  in.step = *step;
+  if (j->contains("riderId")) {
+    auto rider = id_field(*j, "riderId");
+    if (!rider) return rider.error();
+    in.rider_id = *rider;
+  }
+  return in;
+}
+
 domain::Status check_order_for(const OrderInput& in, const domain::ResourceSpec& r,
                                domain::Timestamp now) {
   switch (r.mode) {

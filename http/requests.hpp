@@ -30,6 +30,14 @@ struct OrderInput {
 
 domain::Result<OrderInput> parse_order(std::string_view body);
 
+struct StepInput {
+  std::string step;
+  std::string rider_id;  ///< delivery calls: who accepts
+};
+
+/// {"step": "packed"} or {"step": "accepted", "riderId": "rider-7"}.
+domain::Result<StepInput> parse_step(std::string_view body);
+
 /// Checks an order against its resource's mode (which fields it needs) and
 /// the clock: a calendar window must be non-empty and not already over.
 domain::Status check_order_for(const OrderInput& in, const domain::ResourceSpec& r,

@@ -43,6 +43,7 @@ const char* order_status_of(const domain::Event& e) {
   if (is_type(e, et::order_confirmed)) return "confirmed";
   if (is_type(e, et::order_rejected)) return "rejected";
   if (is_type(e, et::order_cancelled)) return "cancelled";
+  if (is_type(e, et::step_advanced)) return e.detail.c_str();
   return nullptr;
 }
 
@@ -87,7 +88,7 @@ std::string report_group(const std::string& resource_id) { return "report/" + re
 
 bool notifies(const domain::Event& e) {
   return is_type(e, et::order_confirmed) || is_type(e, et::order_rejected) ||
-         is_type(e, et::order_cancelled);
+         is_type(e, et::order_cancelled) || is_type(e, et::step_advanced);
 }
 
 json notification(const domain::Event& e) {
@@ -95,10 +96,20 @@ json notification(const domain::Event& e) {
   const std::string what = "Your order " + e.order_id + " for " + e.resource_id;
   if (is_type(e, et::order_confirmed)) {
     kind = "booking-confirmed";
-    message = what + " is confirmed; " + std::to_string(e.amount) + " charged.";
+    message = e.status == "called"
+                ? what + ": the delivery call is placed; fee " + std::to_string(e.amount) +
+                    " authorized."
+                : what + " is confirmed; " + std::to_string(e.amount) + " charged.";
   } else if (is_type(e, et::order_cancelled)) {
     kind = "booking-cancelled";
-    message = what + " is cancelled; " + std::to_string(e.amount) + " refunded.";
+    const bool delivery = e.detail == "taken" || e.detail == "packed" || e.detail == "shipped";
+    message = what + (delivery ? ": delivery cancelled" : " is cancelled") + "; " +
+              (e.payment_status == "voided" ? "the authorization is voided."
+                                            : std::to_string(e.amount) + " refunded.");
+  } else if (is_type(e, et::step_advanced)) {
+    kind = "status-" + e.detail;
+    message = e.detail == "shipped" ? what + ": delivery started."
+                                    : what + " is now " + e.detail + ".";
   } else {
     kind = "booking-rejected";
     message = what + " could not be booked" + (e.detail.empty() ? "." : ": " + e.detail + ".");
@@ -213,7 +224,7 @@ json report_view(const std::string& resource_id, const std::vector<persistence::
   json list = json::array();
   for (const auto& [id, l] : sorted) {
     if (l->ever_confirmed) ++bookings;
-    if (l->status == "confirmed") ++active;
+    if (l->ever_confirmed && l->status != "cancelled" && l->status != "rejected") ++active;
     if (l->status == "cancelled") ++cancelled;
     if (l->status == "rejected") ++rejected;
     if (l->captured) captured += l->amount;

@@ -2,7 +2,7 @@
 /// The read models fed by the event log, one per subscriber:
 ///
 ///   notifier  notif/<customerId>/<eventId>            one message per
-///             OrderConfirmed / OrderRejected / OrderCancelled
+///             OrderConfirmed / OrderRejected / OrderCancelled / StepAdvanced
 ///   mypage    mypage/<customerId>/<orderId>.<eventId>  every event of the
 ///             customer's orders
 ///   report    report/<resourceId>/<orderId>.<eventId>  every event of the
