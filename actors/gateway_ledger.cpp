@@ -28,7 +28,7 @@ domain::Status GatewayLedger::open_journal(const std::string& path) {
       char op = 0;
       std::string id;
       domain::Money amount = 0;
-      if (!(ls >> op >> id >> amount) || std::string("CDVR").find(op) == std::string::npos) {
+      if (!(ls >> op >> id >> amount) || std::string("CDVRAP").find(op) == std::string::npos) {
         // A torn last line (the process died mid-write) is dropped.
         if (in.peek() == EOF) break;
         return domain::make_error(domain::ErrorKind::internal,
@@ -87,6 +87,15 @@ void GatewayLedger::apply(char op, const std::string& payment_id, domain::Money 
       e.status = PaymentStatus::refunded;
       totals_.refunded += e.amount;
       break;
+    case 'A':
+      e.amount = amount;
+      e.status = PaymentStatus::authorized;
+      ++totals_.payments;
+      break;
+    case 'P':
+      e.status = PaymentStatus::captured;
+      totals_.captured += e.amount;
+      break;
     default: break;
   }
 }
@@ -111,11 +120,42 @@ GatewayLedger::Charge GatewayLedger::charge(const std::string& payment_id, domai
   }
 }
 
+GatewayLedger::Charge GatewayLedger::authorize(const std::string& payment_id,
+                                               domain::Money amount, bool approve) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = entries_.find(payment_id);
+  const PaymentStatus now = it == entries_.end() ? PaymentStatus::none : it->second.status;
+  switch (now) {
+    case PaymentStatus::none: {
+      const char op = approve ? 'A' : 'D';
+      apply(op, payment_id, amount);
+      journal(op, payment_id, amount);
+      return approve ? Charge::captured : Charge::declined;
+    }
+    case PaymentStatus::voided:
+      ++totals_.late_charges_refused;
+      return Charge::voided;
+    case PaymentStatus::declined: return Charge::declined;
+    default: return Charge::captured;  // authorized or later: the first outcome
+  }
+}
+
+PaymentStatus GatewayLedger::capture(const std::string& payment_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = entries_.find(payment_id);
+  if (it == entries_.end()) return PaymentStatus::none;
+  if (it->second.status == PaymentStatus::authorized) {
+    apply('P', payment_id, 0);
+    journal('P', payment_id, 0);
+  }
+  return it->second.status;
+}
+
 PaymentStatus GatewayLedger::void_payment(const std::string& payment_id) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = entries_.find(payment_id);
   const PaymentStatus now = it == entries_.end() ? PaymentStatus::none : it->second.status;
-  if (now == PaymentStatus::none) {
+  if (now == PaymentStatus::none || now == PaymentStatus::authorized) {
     apply('V', payment_id, 0);
     journal('V', payment_id, 0);
   } else if (now == PaymentStatus::captured) {

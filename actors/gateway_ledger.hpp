@@ -5,6 +5,8 @@
 ///
 /// Every operation is idempotent by payment id (one payment per order):
 ///   charge  none -> captured | declined      (again: the first outcome)
+///   authorize none -> authorized | declined  (delivery fees: captured later)
+///   capture authorized -> captured            (again: still captured)
 ///   void    none -> voided (a tombstone: a late charge is then refused)
 ///           captured -> refunded (the success beat the void: undo it)
 ///   refund  captured -> refunded              (again: still refunded)
@@ -40,6 +42,12 @@ class GatewayLedger {
 
   /// Completes a charge whose simulated latency has elapsed.
   Charge charge(const std::string& payment_id, domain::Money amount, bool approve);
+  /// Authorizes without capturing (`Charge::captured` here means
+  /// "authorized"); otherwise like charge.
+  Charge authorize(const std::string& payment_id, domain::Money amount, bool approve);
+  /// Captures an authorization. Returns the status after (captured when it
+  /// was authorized or captured already).
+  domain::PaymentStatus capture(const std::string& payment_id);
   /// Voids an authorization that may still arrive. Returns the status after.
   domain::PaymentStatus void_payment(const std::string& payment_id);
   /// Gives a captured amount back. Returns the status after.

@@ -11,6 +11,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<persistence::Write>("troupe.Write");
   cfg.add_message_type<persistence::Record>("troupe.Record");
   cfg.add_message_type<HoldRequest>("troupe.HoldRequest");
+  cfg.add_message_type<RiderAssign>("troupe.RiderAssign");
+  cfg.add_message_type<RiderRelease>("troupe.RiderRelease");
   cfg.add_message_type<ConfirmHold>("troupe.ConfirmHold");
   cfg.add_message_type<ReleaseHold>("troupe.ReleaseHold");
   cfg.add_message_type<CancelBooking>("troupe.CancelBooking");
@@ -25,6 +27,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<BreakerView>("troupe.BreakerView");
   cfg.add_message_type<ChargeRequest>("troupe.ChargeRequest");
   cfg.add_message_type<RefundRequest>("troupe.RefundRequest");
+  cfg.add_message_type<CaptureRequest>("troupe.CaptureRequest");
   cfg.add_message_type<StoreWrite>("troupe.StoreWrite");
   cfg.add_message_type<StoreGet>("troupe.StoreGet");
   cfg.add_message_type<StoreScan>("troupe.StoreScan");

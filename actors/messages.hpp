@@ -100,6 +100,24 @@ struct HoldRequest {
   std::int64_t quantity = 0;       ///< capacity mode
   domain::Timestamp start = 0;     ///< calendar mode
   domain::Timestamp end = 0;
+  domain::Money fee = 0;           ///< dispatch mode (nothing is held; the amount)
+};
+
+/// Order -> rider (a capacity resource): take this delivery call — one unit
+/// of the rider, durable with the order's `accepted` step (`order` has it and
+/// names the rider). Reply: the order; not_available when the rider is busy.
+struct RiderAssign {
+  domain::Order order;
+  domain::Order before;  ///< as last durable (see ConfirmHold)
+  domain::Timestamp deadline = 0;
+};
+
+/// Order -> rider: the call is completed or cancelled (`order` says which);
+/// the rider's unit is freed with the order's change, durably. Reply: order.
+struct RiderRelease {
+  domain::Order order;
+  domain::Order before;
+  domain::Timestamp deadline = 0;
 };
 
 /// Order -> resource: make the hold final. `order` is already in phase
@@ -158,6 +176,8 @@ struct PlaceOrder {
   std::int64_t quantity = 0;
   domain::Timestamp start = 0;
   domain::Timestamp end = 0;
+  std::string destination;   ///< dispatch mode
+  domain::Money fee = 0;     ///< dispatch mode
 };
 
 /// HTTP -> order actor: advance fulfillment to `step` (a delivery call's
@@ -185,6 +205,14 @@ struct ChargeRequest {
   std::string payment_id;
   std::string order_id;
   domain::Money amount = 0;
+  /// false: authorize only (a delivery fee, captured on completion).
+  bool capture = true;
+};
+
+/// Order -> payment pool: capture an authorization (idempotent). Reply: ok,
+/// or payment_unavailable when there is nothing authorized to capture.
+struct CaptureRequest {
+  std::string payment_id;
 };
 
 /// Order -> payment pool: give the money back (cancel) or void an
@@ -308,21 +336,25 @@ struct SupervisionStats {
     return f(caf::meta::type_name(#T), __VA_ARGS__);                      \
   }
 
-TROUPE_INSPECT(HoldRequest, x.order_id, x.quantity, x.start, x.end)
+TROUPE_INSPECT(HoldRequest, x.order_id, x.quantity, x.start, x.end, x.fee)
+TROUPE_INSPECT(RiderAssign, x.order, x.before, x.deadline)
+TROUPE_INSPECT(RiderRelease, x.order, x.before, x.deadline)
 TROUPE_INSPECT(ConfirmHold, x.order, x.before, x.deadline)
 TROUPE_INSPECT(ReleaseHold, x.order_id)
 TROUPE_INSPECT(CancelBooking, x.order, x.before, x.deadline)
 TROUPE_INSPECT(StepBooking, x.order, x.before, x.deadline, x.frees)
 TROUPE_INSPECT(AdvanceStep, x.step, x.rider_id)
 TROUPE_INSPECT(ResourceView, x.spec, x.available, x.held, x.bookings)
-TROUPE_INSPECT(PlaceOrder, x.order_id, x.resource_id, x.customer_id, x.quantity, x.start, x.end)
+TROUPE_INSPECT(PlaceOrder, x.order_id, x.resource_id, x.customer_id, x.quantity, x.start, x.end,
+               x.destination, x.fee)
 TROUPE_INSPECT(RegisterResource, x.spec)
 TROUPE_INSPECT(RegisterResult, x.view, x.created)
 TROUPE_INSPECT(BreakerTransitionView, x.from, x.to, x.at, x.why)
 TROUPE_INSPECT(BreakerView, x.state, x.calls, x.successes, x.failures, x.refused,
                x.consecutive_failures, x.cool_down_ms, x.retry_after_ms, x.call_timeout_ms,
                x.transitions_total, x.transitions, x.config)
-TROUPE_INSPECT(ChargeRequest, x.payment_id, x.order_id, x.amount)
+TROUPE_INSPECT(ChargeRequest, x.payment_id, x.order_id, x.amount, x.capture)
+TROUPE_INSPECT(CaptureRequest, x.payment_id)
 TROUPE_INSPECT(RefundRequest, x.payment_id, x.amount, x.void_only)
 TROUPE_INSPECT(StoreWrite, x.batches)
 TROUPE_INSPECT(StoreGet, x.key)

@@ -152,6 +152,9 @@ void compensate(OrderActor* self, domain::Error e) {
   if (s.order.payment.status == PaymentStatus::captured) {
     money_back(self, RefundRequest{s.order.payment.id, s.order.amount, false});
     domain::advance(s.order.payment, PaymentStatus::refunded, now);
+  } else if (s.order.payment.status == PaymentStatus::authorized) {
+    money_back(self, RefundRequest{s.order.payment.id, s.order.amount, true});
+    domain::advance(s.order.payment, PaymentStatus::voided, now);
   }
   release_hold(self);
   if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::retry;
@@ -204,7 +207,8 @@ void settle_from_store(OrderActor* self, domain::Error fallback) {
         if (stored) st.durable = *stored;
         if (done) {
           if (stored->phase == OrderPhase::cancelled && st.order.phase != OrderPhase::cancelled)
-            money_back(self, RefundRequest{stored->payment.id, stored->amount, false});
+            money_back(self, RefundRequest{stored->payment.id, stored->amount,
+                                           stored->payment.status == PaymentStatus::voided});
           st.order = *stored;
           spdlog::info("order {}: outcome read from the store: {}", st.order.id, st.order.status());
           answer(self, st.order);
@@ -249,7 +253,9 @@ void confirm(OrderActor* self) {
 
 void charge(OrderActor* self) {
   auto& s = self->state;
-  ChargeRequest c{s.order.payment.id, s.order.id, s.order.amount};
+  // A delivery fee is authorized now and captured when the call completes.
+  const bool capture = s.order.mode != domain::Mode::dispatch;
+  ChargeRequest c{s.order.payment.id, s.order.id, s.order.amount, capture};
   // The pool applies the call timeout (and voids on expiry); the margin only
   // guards against a pool that does not answer at all.
   const auto limit = s.ctx->timeouts.payment + std::chrono::milliseconds(500);
@@ -259,7 +265,7 @@ void charge(OrderActor* self) {
         auto& o = self->state.order;
         auto now = domain::now_ms();
         domain::advance(o.payment, PaymentStatus::authorized, now);
-        domain::advance(o.payment, PaymentStatus::captured, now);
+        if (capture) domain::advance(o.payment, PaymentStatus::captured, now);
         domain::advance(o, OrderPhase::paid, now);
         confirm(self);
       },
@@ -328,6 +334,9 @@ void compensate_interrupted(OrderActor* self) {
     money_back(self, RefundRequest{o.payment.id, o.amount, true});
     domain::advance(o.payment, PaymentStatus::authorized, now);
     domain::advance(o.payment, PaymentStatus::voided, now);
+  } else if (o.payment.status == PaymentStatus::authorized) {
+    money_back(self, RefundRequest{o.payment.id, o.amount, true});
+    domain::advance(o.payment, PaymentStatus::voided, now);
   }
   release_hold(self);
   o.reason = "interrupted by a restart before it was confirmed";
@@ -348,24 +357,13 @@ void adopt_stored(OrderActor* self) {
 
 /// Advances fulfillment (the resource records it durably, and frees the
 /// booking when the step ends it).
-caf::result<domain::Order> advance_step(OrderActor* self, const AdvanceStep& a) {
-  auto& s = self->state;
-  if (s.in_doubt)
-    return to_caf(ErrorKind::store_unavailable, "order " + s.order.id + " awaits the store; retry");
-  if (s.busy)
-    return to_caf(ErrorKind::conflict, "order " + s.order.id + " is being processed; retry");
-  auto entry = s.ctx->directory->resource(s.order.resource_id);
-  if (!entry) return to_caf(ErrorKind::retry, "resource is restarting; retry");
-  domain::Order next = s.order;
-  if (auto st = domain::advance_step(next, entry->spec.steps, a.step, domain::now_ms()); !st)
-    return to_caf(st.error());
-  s.busy = true;
-  s.owes = true;
-  s.owed = self->make_response_promise();
-  const auto& t = s.ctx->timeouts;
-  StepBooking msg{next, s.durable, domain::now_ms() + t.actor_call.count(),
-                  domain::step_frees_resource(entry->spec, a.step)};
-  self->request(entry->actor, t.actor_call + t.store_write + std::chrono::milliseconds(500),
+/// Sends a durable change of the order (`msg`: a step, a rider assignment
+/// or release) to `target` and answers what it makes durable. When the
+/// outcome is unknown the stored record is adopted.
+template <class Msg>
+void send_change(OrderActor* self, const caf::actor& target, Msg msg) {
+  const auto& t = self->state.ctx->timeouts;
+  self->request(target, t.actor_call + t.store_write + std::chrono::milliseconds(500),
                 std::move(msg))
     .then(
       [=](domain::Order& o) {
@@ -378,11 +376,83 @@ caf::result<domain::Order> advance_step(OrderActor* self, const AdvanceStep& a) 
         if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::retry;
         answer_error(self, e);
         if (e.kind != ErrorKind::store_unavailable && e.kind != ErrorKind::retry) return;
-        // The step may or may not have become durable: the store decides.
+        // The change may or may not have become durable: the store decides.
         self->state.busy = true;
         self->state.adopting = true;
         adopt_stored(self);
       });
+}
+
+domain::Timestamp deadline_of(const OrderActor* self) {
+  return domain::now_ms() + self->state.ctx->timeouts.actor_call.count();
+}
+
+/// A delivery call's steps: `accepted` takes a unit of the named rider,
+/// `picked` is recorded at the zone, `completed` captures the fee and frees
+/// the rider.
+void advance_call(OrderActor* self, domain::Order next, const caf::actor& zone) {
+  auto& s = self->state;
+  if (next.step == "accepted") {
+    auto rider = s.ctx->directory->resource_actor(next.rider_id);
+    if (!rider) return answer_error(self, domain::make_error(ErrorKind::retry, "rider is restarting; retry"));
+    return send_change(self, rider, RiderAssign{next, s.durable, deadline_of(self)});
+  }
+  if (next.step != "completed")
+    return send_change(self, zone, StepBooking{next, s.durable, deadline_of(self), false});
+  // Settle the fee first (idempotent at the gateway), then free the rider.
+  self->request(s.ctx->payments(), s.ctx->timeouts.payment + std::chrono::milliseconds(500),
+                CaptureRequest{next.payment.id})
+    .then(
+      [=](ok_atom) mutable {
+        domain::advance(next.payment, PaymentStatus::captured, domain::now_ms());
+        auto rider = self->state.ctx->directory->resource_actor(next.rider_id);
+        if (!rider)
+          return answer_error(self, domain::make_error(ErrorKind::retry, "rider is restarting; retry"));
+        send_change(self, rider, RiderRelease{next, self->state.durable, deadline_of(self)});
+      },
+      [=](caf::error& err) {
+        auto e = from_caf(err);
+        if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::payment_unavailable;
+        answer_error(self, e);
+      });
+}
+
+/// Advances fulfillment (the resource records it durably, and frees the
+/// booking when the step ends it; delivery calls: see advance_call).
+caf::result<domain::Order> advance_step(OrderActor* self, const AdvanceStep& a) {
+  auto& s = self->state;
+  if (s.in_doubt)
+    return to_caf(ErrorKind::store_unavailable, "order " + s.order.id + " awaits the store; retry");
+  if (s.busy)
+    return to_caf(ErrorKind::conflict, "order " + s.order.id + " is being processed; retry");
+  auto entry = s.ctx->directory->resource(s.order.resource_id);
+  if (!entry) return to_caf(ErrorKind::retry, "resource is restarting; retry");
+  const bool call = s.order.mode == domain::Mode::dispatch;
+  domain::Order next = s.order;
+  if (!a.rider_id.empty() && !(call && a.step == "accepted"))
+    return to_caf(ErrorKind::invalid_input,
+                  call ? "'riderId' goes with the step accepted only"
+                       : "'riderId' applies to delivery calls only");
+  if (call && a.step == "accepted") {
+    if (a.rider_id.empty())
+      return to_caf(ErrorKind::invalid_input, "'riderId' is required to accept a delivery call");
+    auto rider = s.ctx->directory->resource(a.rider_id);
+    if (!rider) return to_caf(ErrorKind::not_found, "rider " + a.rider_id + " does not exist");
+    if (rider->spec.mode != domain::Mode::capacity)
+      return to_caf(ErrorKind::invalid_input, a.rider_id + " is not a rider (a capacity resource)");
+    next.rider_id = a.rider_id;
+  }
+  if (auto st = domain::advance_step(next, entry->spec.steps, a.step, domain::now_ms()); !st)
+    return to_caf(st.error());
+  s.busy = true;
+  s.owes = true;
+  s.owed = self->make_response_promise();
+  if (call)
+    advance_call(self, std::move(next), entry->actor);
+  else
+    send_change(self, entry->actor,
+                StepBooking{next, s.durable, deadline_of(self),
+                            domain::step_frees_resource(entry->spec, a.step)});
   return s.owed;
 }
 
@@ -430,7 +500,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       s.busy = true;
       s.owes = true;
       s.owed = self->make_response_promise();
-      HoldRequest h{s.order.id, p.quantity, p.start, p.end};
+      HoldRequest h{s.order.id, p.quantity, p.start, p.end, p.fee};
       self->request(res, s.ctx->timeouts.actor_call, std::move(h))
         .then(
           [=](domain::Money amount) {
@@ -486,20 +556,30 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       domain::Order next = s.order;
       auto now = domain::now_ms();
       domain::advance(next, OrderPhase::cancelled, now);
-      domain::advance(next.payment, PaymentStatus::refunded, now);
+      // A delivery fee not yet settled is voided; a capture is refunded.
+      const bool void_only = next.payment.status == PaymentStatus::authorized;
+      domain::advance(next.payment, void_only ? PaymentStatus::voided : PaymentStatus::refunded,
+                      now);
+      caf::actor rider;
+      if (!next.rider_id.empty()) {
+        rider = s.ctx->directory->resource_actor(next.rider_id);
+        if (!rider) return to_caf(ErrorKind::retry, "rider is restarting; retry");
+      }
       s.busy = true;
       s.owes = true;
       s.owed = self->make_response_promise();
       const auto& t = s.ctx->timeouts;
-      CancelBooking msg{next, s.durable, domain::now_ms() + t.actor_call.count()};
-      self->request(res, t.actor_call + t.store_write + std::chrono::milliseconds(500),
-                    std::move(msg))
-        .then(
+      const auto limit = t.actor_call + t.store_write + std::chrono::milliseconds(500);
+      // An accepted call frees its rider; otherwise the booking is cancelled
+      // at its resource.
+      auto sent = rider ? self->request(rider, limit, RiderRelease{next, s.durable, deadline_of(self)})
+                        : self->request(res, limit, CancelBooking{next, s.durable, deadline_of(self)});
+      sent.then(
           [=](domain::Order& o) {
             // Durable first, then the money goes back.
             self->state.order = o;
             self->state.durable = o;
-            money_back(self, RefundRequest{o.payment.id, o.amount, false});
+            money_back(self, RefundRequest{o.payment.id, o.amount, void_only});
             answer(self, o);
           },
           [=](caf::error& err) {

@@ -16,6 +16,7 @@ struct PendingCharge {
   bool approve = true;
   std::string payment_id;
   domain::Money amount = 0;
+  bool capture = true;
 };
 
 struct WorkerState {
@@ -35,8 +36,9 @@ caf::error declined(const std::string& payment_id) {
 
 /// The gateway's answer once the simulated latency has elapsed.
 caf::result<ok_atom> complete(GatewaySettings& g, const std::string& payment_id,
-                              domain::Money amount, bool approve) {
-  switch (g.ledger.charge(payment_id, amount, approve)) {
+                              domain::Money amount, bool approve, bool capture) {
+  switch (capture ? g.ledger.charge(payment_id, amount, approve)
+                  : g.ledger.authorize(payment_id, amount, approve)) {
     case GatewayLedger::Charge::captured: return ok_atom::value;
     case GatewayLedger::Charge::declined: return declined(payment_id);
     case GatewayLedger::Charge::voided: break;
@@ -57,10 +59,10 @@ caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gate
       int hi = s.gateway->latency_max_ms.load();
       if (hi < lo) hi = lo;
       const int latency = hi <= 0 ? 0 : std::uniform_int_distribution<int>(lo, hi)(s.rng);
-      if (latency == 0) return complete(*s.gateway, c.payment_id, c.amount, approve);
+      if (latency == 0) return complete(*s.gateway, c.payment_id, c.amount, approve, c.capture);
       auto rp = self->make_response_promise();
       const auto seq = s.next_seq++;
-      s.pending.emplace(seq, PendingCharge{rp, approve, c.payment_id, c.amount});
+      s.pending.emplace(seq, PendingCharge{rp, approve, c.payment_id, c.amount, c.capture});
       self->delayed_send(self, std::chrono::milliseconds(latency), tick_atom::value, seq);
       return rp;
     },
@@ -68,12 +70,19 @@ caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gate
       auto it = self->state.pending.find(seq);
       if (it == self->state.pending.end()) return;
       auto& p = it->second;
-      auto r = complete(*self->state.gateway, p.payment_id, p.amount, p.approve);
+      auto r = complete(*self->state.gateway, p.payment_id, p.amount, p.approve, p.capture);
       if (r.flag == caf::rt_value)
         p.promise.deliver(ok_atom::value);
       else
         p.promise.deliver(r.err);
       self->state.pending.erase(it);
+    },
+    [=](CaptureRequest& c) -> caf::result<ok_atom> {
+      const auto st = self->state.gateway->ledger.capture(c.payment_id);
+      if (st == domain::PaymentStatus::captured) return ok_atom::value;
+      return to_caf(domain::ErrorKind::payment_unavailable,
+                    "payment " + c.payment_id + " is " + domain::to_string(st) +
+                      " and cannot be captured");
     },
     [=](RefundRequest& r) -> ok_atom {
       auto& ledger = self->state.gateway->ledger;
@@ -165,6 +174,10 @@ caf::behavior payment_front(Front* self, PaymentPoolOptions opt,
     },
     [=](RefundRequest& r) -> caf::result<ok_atom> {
       self->delegate(self->state.workers, std::move(r));
+      return caf::delegated<ok_atom>{};
+    },
+    [=](CaptureRequest& c) -> caf::result<ok_atom> {
+      self->delegate(self->state.workers, std::move(c));
       return caf::delegated<ok_atom>{};
     },
     [=](breaker_atom) -> BreakerView { return view_of(self->state); },

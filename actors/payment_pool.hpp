@@ -8,7 +8,10 @@
 ///     once while the breaker is open (no gateway call at all), or after the
 ///     call timeout (the charge is then voided, so a late success at the
 ///     gateway never leaves a charge behind).
-///   RefundRequest -> ok (forwarded to a worker)
+///   ChargeRequest{capture = false} authorizes only (delivery fees).
+///   CaptureRequest -> ok (captures an authorization; idempotent)
+///   RefundRequest -> ok (forwarded to a worker; a void of an authorization
+///     or of nothing leaves a tombstone, a void of a capture refunds it)
 ///   breaker_atom  -> BreakerView
 /// Timeouts count as breaker failures; declines do not (the gateway answered).
 ///

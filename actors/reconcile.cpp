@@ -37,6 +37,13 @@ Reconciliation reconcile(const std::vector<persistence::Record>& order_records,
     switch (o->phase) {
       case OrderPhase::confirmed:
         ++r.confirmed;
+        if (o->payment.status == PaymentStatus::authorized) {
+          // A delivery call: its fee is authorized until completion.
+          if (g != PaymentStatus::authorized)
+            violation("call " + o->id + " is open but its fee is " + domain::to_string(g) +
+                      " at the gateway");
+          break;
+        }
         r.confirmed_amount += o->amount;
         confirmed_payments.insert(o->payment.id);
         if (g != PaymentStatus::captured)
@@ -45,13 +52,14 @@ Reconciliation reconcile(const std::vector<persistence::Record>& order_records,
         break;
       case OrderPhase::cancelled:
         ++r.cancelled;
-        if (g == PaymentStatus::captured)
-          violation("order " + o->id + " is cancelled but its payment is still captured");
+        if (g == PaymentStatus::captured || g == PaymentStatus::authorized)
+          violation("order " + o->id + " is cancelled but its payment is still " +
+                    domain::to_string(g));
         break;
       case OrderPhase::rejected:
         ++r.rejected;
-        if (g == PaymentStatus::captured)
-          violation("order " + o->id + " is rejected but its payment is captured");
+        if (g == PaymentStatus::captured || g == PaymentStatus::authorized)
+          violation("order " + o->id + " is rejected but its payment is " + domain::to_string(g));
         break;
       default:
         ++r.half_done;

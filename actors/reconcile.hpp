@@ -3,7 +3,9 @@
 /// gateway's own books (GET /admin/reconcile; the drills' final check).
 ///
 /// Balanced means: captured − refunded at the gateway equals the sum of the
-/// amounts of confirmed orders; every confirmed order's payment is captured;
+/// amounts of confirmed orders whose payment is captured (an open delivery
+/// call's fee is only authorized, and must be so at the gateway); every
+/// other confirmed order's payment is captured;
 /// no capture stands for an order that is not confirmed (cancelled ones are
 /// refunded, rejected ones were never captured or were given back); no order
 /// is half-done (placed / held / paid). Refunds and voids travel after the

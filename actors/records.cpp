@@ -29,6 +29,15 @@ persistence::Batch order_change(const domain::Order& before, const domain::Order
   return b;
 }
 
+persistence::Write put_rider_alloc(const domain::Order& o) {
+  json j = {{"orderId", o.id}, {"quantity", 1}};
+  return {alloc_prefix(o.rider_id) + o.id, j.dump(), false};
+}
+
+persistence::Write erase_rider_alloc(const domain::Order& o) {
+  return {alloc_prefix(o.rider_id) + o.id, {}, true};
+}
+
 persistence::Write released_event(const domain::Order& o) {
   domain::Event e;
   e.type = domain::event_type::resource_released;

@@ -38,6 +38,9 @@ persistence::Write put_order(const domain::Order& order);
 /// write) -> `after`.
 persistence::Batch order_change(const domain::Order& before, const domain::Order& after);
 persistence::Write put_alloc(const domain::Order& order);
+/// The unit a delivery call holds at its rider (alloc/<riderId>/<orderId>).
+persistence::Write put_rider_alloc(const domain::Order& order);
+persistence::Write erase_rider_alloc(const domain::Order& order);
 /// A ResourceReleased event for `order` (a step that ended its booking).
 persistence::Write released_event(const domain::Order& order);
 persistence::Write erase_alloc(const domain::Order& order);

@@ -1,6 +1,7 @@
 #include "actors/resource_actor.hpp"
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include <caf/all.hpp>
@@ -86,14 +87,12 @@ void resolve_in_doubt(ResourceActor* self) {
           auto& s = self->state;
           auto it = s.in_doubt.find(oid);
           if (it == s.in_doubt.end()) return;
-          domain::OrderPhase stored = domain::OrderPhase::rejected;
+          std::optional<domain::Order> stored_order;
           if (v.found)
-            if (auto o = records::decode_order(v.value)) stored = o->phase;
-          std::string stored_step;
-          if (v.found)
-            if (auto o = records::decode_order(v.value)) stored_step = o->step;
-          if (stored == domain::OrderPhase::confirmed &&
-              !domain::step_frees_resource(s.spec, stored_step)) {
+            if (auto o = records::decode_order(v.value)) stored_order = *o;
+          const auto stored =
+            stored_order ? stored_order->phase : domain::OrderPhase::rejected;
+          if (stored_order && domain::occupies(*stored_order, s.spec)) {
             if (holds(s, oid) && !is_confirmed(s, oid)) {
               if (s.spec.mode == domain::Mode::capacity)
                 s.capacity.confirm(oid);
@@ -226,7 +225,11 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
           held = s.calendar.hold(h.order_id, h.start, h.end);
           break;
         case domain::Mode::dispatch:
-          return to_caf(ErrorKind::invalid_input, "dispatch resources do not take holds yet");
+          // A delivery zone takes every call; its amount is the fee.
+          if (h.fee < 1 || h.fee > domain::max_price)
+            return to_caf(ErrorKind::invalid_input,
+                          "fee must be between 1 and " + std::to_string(domain::max_price));
+          return h.fee;
       }
       if (!held) return to_caf(held.error());
       auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
@@ -239,6 +242,13 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
     [=](ConfirmHold& c) -> caf::result<domain::Order> {
       auto& s = self->state;
       const std::string oid = c.order.id;
+      if (s.spec.mode == domain::Mode::dispatch) {
+        // A call occupies nothing at its zone: the order record is all.
+        if (c.deadline != 0 && domain::now_ms() > c.deadline)
+          return to_caf(ErrorKind::retry, "confirmation of order " + oid + " arrived too late");
+        return write_durably(self, c.order, records::order_change(c.before, c.order),
+                             [](ResourceState&, const std::string&) { return domain::ok_status(); });
+      }
       if (!holds(s, oid))
         return to_caf(ErrorKind::retry, "the hold of order " + oid + " was lost (resource restarted)");
       if (c.deadline != 0 && domain::now_ms() > c.deadline)
@@ -262,6 +272,12 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
     [=](CancelBooking& c) -> caf::result<domain::Order> {
       auto& s = self->state;
       const std::string oid = c.order.id;
+      if (s.spec.mode == domain::Mode::dispatch) {
+        if (c.deadline != 0 && domain::now_ms() > c.deadline)
+          return to_caf(ErrorKind::retry, "cancellation of order " + oid + " arrived too late");
+        return write_durably(self, c.order, records::order_change(c.before, c.order),
+                             [](ResourceState&, const std::string&) { return domain::ok_status(); });
+      }
       if (!holds(s, oid))
         return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
       if (c.deadline != 0 && domain::now_ms() > c.deadline)
@@ -277,7 +293,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
     [=](StepBooking& c) -> caf::result<domain::Order> {
       auto& s = self->state;
       const std::string oid = c.order.id;
-      if (!holds(s, oid) || !is_confirmed(s, oid))
+      if (s.spec.mode != domain::Mode::dispatch && (!holds(s, oid) || !is_confirmed(s, oid)))
         return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
       if (c.deadline != 0 && domain::now_ms() > c.deadline)
         return to_caf(ErrorKind::retry, "step of order " + oid + " arrived too late");
@@ -290,6 +306,37 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       return write_durably(self, c.order, std::move(batch),
                            [](ResourceState& st, const std::string& id) {
                              release(st, id);
+                             return domain::ok_status();
+                           });
+    },
+    [=](RiderAssign& a) -> caf::result<domain::Order> {
+      auto& s = self->state;
+      const std::string oid = a.order.id;
+      if (s.spec.mode != domain::Mode::capacity)
+        return to_caf(ErrorKind::invalid_input, s.spec.id + " is not a rider (a capacity resource)");
+      if (a.deadline != 0 && domain::now_ms() > a.deadline)
+        return to_caf(ErrorKind::retry, "assignment of order " + oid + " arrived too late");
+      if (holds(s, oid))
+        return to_caf(ErrorKind::conflict, "order " + oid + " is already with " + s.spec.id);
+      if (auto held = s.capacity.hold(oid, 1); !held)
+        return to_caf(ErrorKind::unavailable, "rider " + s.spec.id + " is on another delivery");
+      auto batch = records::order_change(a.before, a.order);
+      batch.push_back(records::put_rider_alloc(a.order));
+      return write_durably(self, a.order, std::move(batch),
+                           [](ResourceState& st, const std::string& id) {
+                             return st.capacity.confirm(id);
+                           });
+    },
+    [=](RiderRelease& r) -> caf::result<domain::Order> {
+      auto& s = self->state;
+      const std::string oid = r.order.id;
+      if (r.deadline != 0 && domain::now_ms() > r.deadline)
+        return to_caf(ErrorKind::retry, "release of order " + oid + " arrived too late");
+      auto batch = records::order_change(r.before, r.order);
+      batch.push_back(records::erase_rider_alloc(r.order));
+      return write_durably(self, r.order, std::move(batch),
+                           [](ResourceState& st, const std::string& id) {
+                             if (holds(st, id)) release(st, id);
                              return domain::ok_status();
                            });
     },

@@ -109,6 +109,11 @@ Status check_cancellable(const Order& o, const ResourceSpec& r);
 /// rest of the window).
 bool step_frees_resource(const ResourceSpec& r, const std::string& step);
 
+/// Whether `o` (as stored) takes something at `r`: its own resource while
+/// confirmed (until a freeing step), or — a delivery call — its rider
+/// between `accepted` and `completed`.
+bool occupies(const Order& o, const ResourceSpec& r);
+
 /// The payment id belonging to an order (one payment per order).
 std::string payment_id_for(std::string_view order_id);
 /// The order id a payment id belongs to; empty when it is not a payment id.

@@ -90,7 +90,13 @@ Result<ResourceSpec> normalize(ResourceSpec r) {
         return invalid("priceUnit applies to calendar resources only");
       break;
   }
-  if (r.steps.empty()) {
+  if (r.mode == Mode::dispatch) {
+    // A delivery call's steps drive its rider and its fee: fixed.
+    const std::vector<std::string> fixed = {"accepted", "picked", "completed"};
+    if (!r.steps.empty() && r.steps != fixed)
+      return invalid("the steps of a dispatch resource are always accepted, picked, completed");
+    r.steps = fixed;
+  } else if (r.steps.empty()) {
     r.steps = default_steps(r.type);
   } else {
     if (r.steps.size() > 32) return invalid("at most 32 steps");

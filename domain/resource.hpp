@@ -7,7 +7,9 @@
 ///   - calendar mode: price x billed units, where billed units =
 ///     ceil((end - start) / unit) and unit is 1 h (`hour`) or 24 h (`day`,
 ///     `night`). A 25-hour stay at a nightly price is billed 2 nights.
-///   - dispatch mode: the call's fee.
+///   - dispatch mode: the call's fee (1 .. max_price), authorized when the
+///     call is made and captured when it is completed. Its steps are always
+///     accepted (a rider, a capacity resource, takes it), picked, completed.
 /// Arithmetic is checked: an amount that would overflow is invalid_input.
 
 #include <cstdint>

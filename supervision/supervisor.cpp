@@ -399,6 +399,7 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
       order.quantity = p.quantity;
       order.start = p.start;
       order.end = p.end;
+      order.destination = p.destination;
       auto a = start_order(self, std::move(order));
       self->delegate(a, std::move(p));
       return caf::delegated<domain::Order>{};
