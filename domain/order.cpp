@@ -151,7 +151,7 @@ Status check_cancellable(const Order& o, const ResourceSpec& r) {
 bool occupies(const Order& o, const ResourceSpec& r) {
   if (o.phase != OrderPhase::confirmed) return false;
   if (o.resource_id == r.id) return !step_frees_resource(r, o.step);
-  return !o.rider_id.empty() && o.rider_id == r.id && o.step != "completed";
+  return !o.rider_id.empty() && o.rider_id == r.id && !o.step.empty() && o.step != "completed";
 }
 
 bool step_frees_resource(const ResourceSpec& r, const std::string& step) {

@@ -78,6 +78,30 @@ TEST(GatewayJournal, ATornLastLineIsDroppedAndABadLineInsideIsRefused) {
   std::filesystem::remove(path);
 }
 
+TEST(GatewayJournal, AuthorizeCaptureAndVoidOfAFeeSurviveAReopen) {
+  const auto path = temp_file();
+  {
+    GatewayLedger g;
+    ASSERT_TRUE(g.open_journal(path).ok());
+    EXPECT_EQ(g.authorize("pay-f1", 3500, true), GatewayLedger::Charge::captured);
+    EXPECT_EQ(g.status("pay-f1"), PaymentStatus::authorized);
+    EXPECT_EQ(g.totals().captured, 0) << "an authorization moves no money yet";
+    EXPECT_EQ(g.capture("pay-f1"), PaymentStatus::captured);
+    EXPECT_EQ(g.capture("pay-f1"), PaymentStatus::captured) << "idempotent";
+    EXPECT_EQ(g.authorize("pay-f2", 4000, true), GatewayLedger::Charge::captured);
+    EXPECT_EQ(g.void_payment("pay-f2"), PaymentStatus::voided);
+    EXPECT_EQ(g.capture("pay-f2"), PaymentStatus::voided) << "a voided fee is never captured";
+    EXPECT_EQ(g.capture("pay-none"), PaymentStatus::none);
+  }
+  GatewayLedger g;
+  ASSERT_TRUE(g.open_journal(path).ok());
+  EXPECT_EQ(g.status("pay-f1"), PaymentStatus::captured);
+  EXPECT_EQ(g.status("pay-f2"), PaymentStatus::voided);
+  EXPECT_EQ(g.totals().captured, 3500);
+  EXPECT_EQ(g.totals().payments, 2u);
+  std::filesystem::remove(path);
+}
+
 domain::Order order(const std::string& id, domain::OrderPhase phase, domain::Money amount) {
   auto o = domain::place(id, "show-1", "alice", domain::Mode::capacity, 1);
   o.amount = amount;
@@ -135,6 +159,23 @@ TEST(Reconcile, ConfirmedButNotCapturedAndRejectedButCapturedAreViolations) {
   EXPECT_NE(r.violations[1].find("o-2"), std::string::npos);
   EXPECT_NE(r.violations[2].find("pay-o-2"), std::string::npos);
   EXPECT_FALSE(r.balanced());
+}
+
+TEST(Reconcile, AnOpenCallsAuthorizedFeeIsNotRevenueButMustBeAuthorized) {
+  GatewayLedger g;
+  g.authorize("pay-o-1", 3500, true);
+  auto call = order("o-1", domain::OrderPhase::confirmed, 3500);
+  call.payment.status = PaymentStatus::authorized;
+  auto r = reconcile(records_of({call}), g);
+  EXPECT_TRUE(r.balanced()) << (r.violations.empty() ? "" : r.violations[0]);
+  EXPECT_EQ(r.confirmed_amount, 0);
+  g.void_payment("pay-o-1");
+  EXPECT_FALSE(reconcile(records_of({call}), g).balanced()) << "open call, voided fee";
+  // A cancelled call whose authorization was left open is a violation.
+  GatewayLedger h;
+  h.authorize("pay-o-2", 100, true);
+  auto cancelled = order("o-2", domain::OrderPhase::cancelled, 100);
+  EXPECT_EQ(reconcile(records_of({cancelled}), h).violation_count, 1u);
 }
 
 TEST(Reconcile, AHalfDoneOrderIsNotBalanced) {
