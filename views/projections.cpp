@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <utility>
 
 namespace troupe::views {
 
@@ -153,8 +154,12 @@ json notifications_view(const std::string& customer_id,
   return {{"customerId", customer_id}, {"notifications", notifications_array(notif_rows)}};
 }
 
-json mypage_view(const std::string& customer_id, const std::vector<persistence::Record>& mypage_rows,
-                 const std::vector<persistence::Record>& notif_rows) {
+namespace {
+
+/// A customer's orders as mypage shows them, oldest first (by the id of
+/// their first event, which never changes: a stable order for paging).
+std::vector<std::pair<std::uint64_t, json>> customer_orders(
+    const std::vector<persistence::Record>& mypage_rows) {
   struct OrderView {
     std::uint64_t first = 0;
     json j;
@@ -183,15 +188,42 @@ json mypage_view(const std::string& customer_id, const std::vector<persistence::
     }
     if (is_type(e, et::order_rejected) && !e.detail.empty()) ov.j["reason"] = e.detail;
   }
-  std::vector<const OrderView*> sorted;
-  for (const auto& kv : orders) sorted.push_back(&kv.second);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const OrderView* a, const OrderView* b) { return a->first < b->first; });
+  std::vector<std::pair<std::uint64_t, json>> out;
+  out.reserve(orders.size());
+  for (auto& kv : orders) out.emplace_back(kv.second.first, std::move(kv.second.j));
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+}  // namespace
+
+json mypage_view(const std::string& customer_id, const std::vector<persistence::Record>& mypage_rows,
+                 const std::vector<persistence::Record>& notif_rows) {
   json list = json::array();
-  for (const auto* ov : sorted) list.push_back(ov->j);
+  for (auto& [first, j] : customer_orders(mypage_rows)) list.push_back(std::move(j));
   return {{"customerId", customer_id},
           {"orders", std::move(list)},
           {"notifications", notifications_array(notif_rows)}};
+}
+
+OrderPage order_page(const std::string& customer_id,
+                     const std::vector<persistence::Record>& mypage_rows,
+                     const std::string& status, std::uint64_t after, size_t limit) {
+  OrderPage page;
+  page.items = json::array();
+  for (auto& [first, j] : customer_orders(mypage_rows)) {
+    if (first <= after) continue;
+    if (!status.empty() && (!j.contains("status") || j["status"] != status)) continue;
+    if (page.items.size() == limit) {  // one more exists: there is a next page
+      page.next = page.last;
+      break;
+    }
+    j["customerId"] = customer_id;
+    page.items.push_back(std::move(j));
+    page.last = first;
+  }
+  return page;
 }
 
 json report_view(const std::string& resource_id, const std::vector<persistence::Record>& report_rows) {
@@ -234,6 +266,7 @@ json report_view(const std::string& resource_id, const std::vector<persistence::
                     {"status", l->status},
                     {"amount", l->amount},
                     {"captured", l->captured ? l->amount : 0},
+                    {"settled", l->captured && !l->refunded},
                     {"refunded", l->refunded ? l->amount : 0}});
   }
   return {{"resourceId", resource_id}, {"bookings", bookings},   {"active", active},

@@ -53,6 +53,19 @@ nlohmann::json notifications_view(const std::string& customer_id,
 nlohmann::json mypage_view(const std::string& customer_id,
                            const std::vector<persistence::Record>& mypage_rows,
                            const std::vector<persistence::Record>& notif_rows);
+/// One page of GET /v1/orders?customerId=…: the customer's orders as
+/// mypage_view shows them (plus `customerId`), oldest first by the id of
+/// their first event — stable, new orders always come last — keeping those
+/// whose current status is `status` (all when empty) and whose first event
+/// id is above `after` (0: from the start); at most `limit` (>= 1).
+struct OrderPage {
+  nlohmann::json items;    ///< array
+  std::uint64_t last = 0;  ///< first event id of the last item (0: none)
+  std::uint64_t next = 0;  ///< `after` of the next page; 0: this is the last
+};
+OrderPage order_page(const std::string& customer_id,
+                     const std::vector<persistence::Record>& mypage_rows,
+                     const std::string& status, std::uint64_t after, size_t limit);
 /// GET /v1/resources/{id}/report: bookings, revenue, refunds, per order.
 nlohmann::json report_view(const std::string& resource_id,
                            const std::vector<persistence::Record>& report_rows);
