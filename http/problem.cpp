@@ -48,6 +48,16 @@ Problem problem_for_status(int status) {
   return make(status, "bad-request", "Bad request");
 }
 
+Problem idempotency_in_progress() {
+  return make(409, "idempotency-key-in-use",
+              "A request with this Idempotency-Key is still being processed", true);
+}
+
+Problem idempotency_key_reused() {
+  return make(422, "idempotency-key-reused",
+              "This Idempotency-Key was already used for a different request");
+}
+
 std::string problem_body(const Problem& p, const std::string& detail, const std::string& subject) {
   nlohmann::json j = {{"type", p.type}, {"title", p.title}, {"status", p.status},
                       {"detail", detail}};

@@ -18,6 +18,12 @@ Problem problem_for(domain::ErrorKind kind);
 /// For errors raised by the HTTP layer itself (413, 405, route 404, …).
 Problem problem_for_status(int status);
 
+/// Idempotency-Key answers (http/idempotency.hpp): the first request with
+/// the key still runs (409, Retry-After), the key was used for another
+/// request (422).
+Problem idempotency_in_progress();
+Problem idempotency_key_reused();
+
 /// The JSON text of a problem; `subject` (an order id) adds orderId/paymentId.
 std::string problem_body(const Problem& p, const std::string& detail,
                          const std::string& subject = {});
