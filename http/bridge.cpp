@@ -23,6 +23,7 @@
 #include "actors/records.hpp"
 #include "views/projections.hpp"
 #include "domain/json.hpp"
+#include "http/idempotency.hpp"
 #include "http/problem.hpp"
 #include "http/requests.hpp"
 
@@ -41,11 +42,15 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), json_type);
 }
 
-void send_problem(httplib::Response& res, const domain::Error& e) {
-  auto p = problem_for(e.kind);
+void send_problem(httplib::Response& res, const Problem& p, const std::string& detail,
+                  const std::string& subject = {}) {
   res.status = p.status;
   if (p.retry_after) res.set_header("Retry-After", "1");
-  res.set_content(problem_body(p, e.detail, e.subject), problem_content_type);
+  res.set_content(problem_body(p, detail, subject), problem_content_type);
+}
+
+void send_problem(httplib::Response& res, const domain::Error& e) {
+  send_problem(res, problem_for(e.kind), e.detail, e.subject);
 }
 
 json resource_json(const actors::ResourceView& v) {
@@ -90,9 +95,17 @@ struct Bridge::Impl {
   int bound_port = 0;
   int listen_fd = -1;  ///< the listening socket, seen through set_socket_options
   std::array<std::atomic<std::uint64_t>, 600> responses{};
+  idempotency::Keeper idem;
 
   Impl(caf::actor_system& s, std::shared_ptr<const actors::Context> c, HttpOptions o)
-      : sys(s), ctx(std::move(c)), opt(std::move(o)) {
+      : sys(s), ctx(std::move(c)), opt(std::move(o)),
+        idem([this](const std::string& key) { return ctx->store_adapter->get(key); },
+             [this](const persistence::Write& w) -> domain::Status {
+               auto r = ask<actors::ok_atom>(ctx->store(), ctx->timeouts.store_write,
+                                             actors::StoreWrite{{persistence::Batch{w}}});
+               if (!r) return r.error();
+               return domain::ok_status();
+             }) {
     default_latency_min = ctx->gateway->latency_min_ms.load();
     default_latency_max = ctx->gateway->latency_max_ms.load();
     default_failure_rate = ctx->gateway->failure_rate.load();
@@ -162,7 +175,7 @@ struct Bridge::Impl {
       std::smatch m;
       if (req.method == "POST" && !req.has_header("Content-Length") &&
           !req.has_header("Transfer-Encoding") && std::regex_match(req.path, m, cancel_path)) {
-        if (admit(req, res)) cancel_order(m[1], res);
+        if (admit(req, res)) cancel_route(req, res, m[1]);
         return httplib::Server::HandlerResponse::Handled;
       }
       return httplib::Server::HandlerResponse::Unhandled;
@@ -257,8 +270,18 @@ struct Bridge::Impl {
     }));
     allow_only(R"(/v1/resources/([^/]+))", "GET");
 
-    svr.Post("/v1/orders", guarded([this](Req req, Res res) { place_order(req, res); }));
-    allow_only("/v1/orders", "POST");
+    svr.Post("/v1/orders", guarded([this](Req req, Res res) {
+      with_key(req, res, req.body, [&]() -> std::optional<std::string> {
+        auto in = parse_order(req.body);  // the key's scope is the body's customer
+        if (!in) {
+          send_problem(res, in.error());  // nothing was done: nothing to remember
+          return std::nullopt;
+        }
+        return in->customer_id;
+      }, [&] { place_order(req, res); });
+    }));
+    svr.Get("/v1/orders", guarded([this](Req req, Res res) { list_orders(req, res); }));
+    allow_only("/v1/orders", "GET, POST");
 
     svr.Get(R"(/v1/orders/([^/]+))", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
@@ -271,20 +294,14 @@ struct Bridge::Impl {
     allow_only(R"(/v1/orders/([^/]+))", "GET");
 
     svr.Post(R"(/v1/orders/([^/]+)/cancel)",
-             guarded([this](Req req, Res res) { cancel_order(req.matches[1], res); }));
+             guarded([this](Req req, Res res) { cancel_route(req, res, req.matches[1]); }));
     allow_only(R"(/v1/orders/([^/]+)/cancel)", "POST");
 
     svr.Post(R"(/v1/orders/([^/]+)/steps)", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "order", res)) return;
-      auto in = parse_step(req.body);
-      if (!in) return send_problem(res, in.error());
-      auto actor = find_order(id, res);
-      if (res.status == 404) return;
-      auto o = ask<domain::Order>(actor, opt.request_timeout,
-                                  actors::AdvanceStep{in->step, in->rider_id});
-      if (!o) return send_problem(res, o.error());
-      send_json(res, 200, domain::to_json(*o));
+      with_key(req, res, req.body, [&] { return order_customer(id, res); },
+               [&] { advance_step(req, res, id); });
     }));
     allow_only(R"(/v1/orders/([^/]+)/steps)", "POST");
 
@@ -582,6 +599,138 @@ struct Bridge::Impl {
     return bad("unknown fault '" + what + "'");
   }
 
+  /// The request's Idempotency-Key in `key` ("" when it has none); false
+  /// when the header is invalid (a 400 is written).
+  bool idempotency_key(const httplib::Request& req, httplib::Response& res, std::string& key) {
+    key.clear();
+    const size_t n = req.get_header_value_count(idempotency::key_header);
+    if (n == 0) return true;
+    if (n > 1) {
+      send_problem(res, make_error(ErrorKind::invalid_input, std::string("send one '") +
+                                                                 idempotency::key_header +
+                                                                 "' header"));
+      return false;
+    }
+    key = req.get_header_value(idempotency::key_header);
+    if (auto st = idempotency::check_key(key); !st) {
+      send_problem(res, st.error());
+      return false;
+    }
+    return true;
+  }
+
+  /// Runs `run` (which answers into `res`) at most once per Idempotency-Key
+  /// and customer; see http/idempotency.hpp. Without the header it just runs.
+  /// `scope()` gives the customer, or nullopt after writing a problem.
+  /// `body` is the part of the body that identifies the request.
+  template <class Scope, class Run>
+  void with_key(const httplib::Request& req, httplib::Response& res, const std::string& body,
+                Scope scope, Run run) {
+    std::string key;
+    if (!idempotency_key(req, res, key)) return;
+    if (key.empty()) return run();
+    const std::optional<std::string> customer = scope();
+    if (!customer) return;
+    idempotency::Claim claim;
+    const auto d = idem.begin(*customer, key,
+                              idempotency::fingerprint(req.method, req.path, body), claim);
+    using K = idempotency::Decision::Kind;
+    switch (d.kind) {
+      case K::replay:
+        res.status = d.response.status;
+        if (!d.response.location.empty()) res.set_header("Location", d.response.location);
+        res.set_header(idempotency::replayed_header, "true");
+        res.set_content(d.response.body, d.response.content_type);
+        return;
+      case K::in_progress:
+        return send_problem(res, idempotency_in_progress(),
+                            "the first request with this Idempotency-Key is still being "
+                            "processed; retry later");
+      case K::mismatch:
+        return send_problem(res, idempotency_key_reused(),
+                            "this Idempotency-Key was already used with another method, path or "
+                            "body; use a new key for a new request");
+      case K::failed:
+        return send_problem(res, d.error);
+      case K::execute:
+        break;
+    }
+    run();
+    // Stored before the answer leaves; if that fails the answer is still the
+    // real one (the action is done) and the keeper remembers it in memory.
+    claim.finish({res.status, res.get_header_value("Content-Type"), res.body,
+                  res.get_header_value("Location")});
+  }
+
+  /// The customer of order `id` (an Idempotency-Key's scope), or nullopt with
+  /// a problem (400, 404, 503…) written.
+  std::optional<std::string> order_customer(const std::string& id, httplib::Response& res) {
+    if (!check_path_id(id, "order", res)) return std::nullopt;
+    auto actor = find_order(id, res);
+    if (!actor) return std::nullopt;
+    auto o = ask<domain::Order>(actor, opt.request_timeout, actors::get_atom::value);
+    if (!o) {
+      send_problem(res, o.error());
+      return std::nullopt;
+    }
+    return o->customer_id;
+  }
+
+  void cancel_route(const httplib::Request& req, httplib::Response& res, const std::string& id) {
+    // Cancel reads no body: it is not part of what identifies the request.
+    with_key(req, res, std::string(), [&] { return order_customer(id, res); },
+             [&] { cancel_order(id, res); });
+  }
+
+  void advance_step(const httplib::Request& req, httplib::Response& res, const std::string& id) {
+    auto in = parse_step(req.body);
+    if (!in) return send_problem(res, in.error());
+    auto actor = find_order(id, res);
+    if (res.status == 404) return;
+    auto o = ask<domain::Order>(actor, opt.request_timeout,
+                                actors::AdvanceStep{in->step, in->rider_id});
+    if (!o) return send_problem(res, o.error());
+    send_json(res, 200, domain::to_json(*o));
+  }
+
+  /// GET /v1/orders?customerId=…[&status=…][&limit=…][&cursor=…], from the
+  /// customer's mypage view rows (eventually consistent, like mypage).
+  void list_orders(const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("customerId"))
+      return send_problem(res, make_error(ErrorKind::invalid_input, "'customerId' is required"));
+    const std::string customer = req.get_param_value("customerId");
+    if (!domain::is_valid_client_id(customer))
+      return send_problem(res, make_error(ErrorKind::invalid_input,
+                                          "'customerId' must be 1-128 characters of letters, "
+                                          "digits, '-', '_', '.'"));
+    std::string status;
+    if (req.has_param("status")) {
+      status = req.get_param_value("status");
+      if (!domain::is_valid_client_id(status))
+        return send_problem(res, make_error(ErrorKind::invalid_input,
+                                            "'status' must be an order status such as "
+                                            "confirmed, cancelled, rejected or a step"));
+    }
+    size_t limit = 50;
+    if (req.has_param("limit")) {
+      auto l = parse_limit(req.get_param_value("limit"));
+      if (!l) return send_problem(res, l.error());
+      limit = *l;
+    }
+    std::uint64_t after = 0;
+    if (req.has_param("cursor")) {
+      auto c = decode_order_cursor(req.get_param_value("cursor"));
+      if (!c) return send_problem(res, c.error());
+      after = *c;
+    }
+    auto rows = read_group(views::mypage_group(customer), res);
+    if (!rows) return;
+    auto page = views::order_page(customer, *rows, status, after, limit);
+    json body = {{"items", std::move(page.items)}, {"nextCursor", nullptr}};
+    if (page.next != 0) body["nextCursor"] = encode_order_cursor(page.next);
+    send_json(res, 200, body);
+  }
+
   void cancel_order(const std::string& id, httplib::Response& res) {
     if (!check_path_id(id, "order", res)) return;
     auto actor = find_order(id, res);
@@ -622,14 +771,9 @@ struct Bridge::Impl {
   void list_resources(const httplib::Request& req, httplib::Response& res) {
     size_t limit = 50;
     if (req.has_param("limit")) {
-      const auto s = req.get_param_value("limit");
-      char* end = nullptr;
-      errno = 0;
-      const long v = std::strtol(s.c_str(), &end, 10);
-      if (s.empty() || *end != '\0' || errno != 0 || v < 1 || v > 500)
-        return send_problem(res, make_error(ErrorKind::invalid_input,
-                                            "'limit' must be an integer between 1 and 500"));
-      limit = static_cast<size_t>(v);
+      auto l = parse_limit(req.get_param_value("limit"));
+      if (!l) return send_problem(res, l.error());
+      limit = *l;
     }
     std::string after;
     if (req.has_param("cursor")) {

@@ -1,5 +1,9 @@
 #include "http/requests.hpp"
 
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
 
 #include <nlohmann/json.hpp>
@@ -225,6 +229,37 @@ domain::Result<std::string> decode_cursor(std::string_view cursor) {
     out.push_back(static_cast<char>(hi * 16 + lo));
   }
   return out;
+}
+
+domain::Result<size_t> parse_limit(std::string_view s) {
+  const std::string text(s);
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) || *end != '\0' ||
+      errno != 0 || v < 1 || v > 500)
+    return invalid("'limit' must be an integer between 1 and 500");
+  return static_cast<size_t>(v);
+}
+
+std::string encode_order_cursor(std::uint64_t after) {
+  return encode_cursor("o" + std::to_string(after));
+}
+
+domain::Result<std::uint64_t> decode_order_cursor(std::string_view cursor) {
+  auto text = decode_cursor(cursor);
+  if (!text) return text.error();
+  const std::string& t = *text;
+  if (t.size() < 2 || t.size() > 21 || t[0] != 'o' || t[1] == '0')
+    return invalid("'cursor' is not valid");
+  std::uint64_t v = 0;
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (t[i] < '0' || t[i] > '9') return invalid("'cursor' is not valid");
+    const std::uint64_t d = static_cast<std::uint64_t>(t[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) return invalid("'cursor' is not valid");
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 }  // namespace troupe::http

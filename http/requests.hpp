@@ -47,4 +47,12 @@ domain::Status check_order_for(const OrderInput& in, const domain::ResourceSpec&
 std::string encode_cursor(const std::string& last_id);
 domain::Result<std::string> decode_cursor(std::string_view cursor);
 
+/// A list's `limit` query parameter: an integer 1..500.
+domain::Result<size_t> parse_limit(std::string_view s);
+
+/// GET /v1/orders cursors: opaque, they hold the first event id of the last
+/// order of the page (views::OrderPage).
+std::string encode_order_cursor(std::uint64_t after);
+domain::Result<std::uint64_t> decode_order_cursor(std::string_view cursor);
+
 }  // namespace troupe::http
