@@ -762,6 +762,8 @@ struct Bridge::Impl {
     p.quantity = in->quantity.value_or(0);
     p.start = in->start.value_or(0);
     p.end = in->end.value_or(0);
+    p.destination = in->destination.value_or("");
+    p.fee = in->fee.value_or(0);
     auto o = ask<domain::Order>(service("orders"), opt.request_timeout, std::move(p));
     if (!o) return send_problem(res, o.error());
     res.set_header("Location", "/v1/orders/" + o->id);

@@ -147,7 +147,9 @@ domain::Result<domain::ResourceSpec> parse_resource(std::string_view body) {
 domain::Result<OrderInput> parse_order(std::string_view body) {
   auto j = parse_object(body);
   if (!j) return j.error();
-  if (auto st = only_fields(*j, {"resourceId", "customerId", "quantity", "start", "end"}); !st)
+  if (auto st = only_fields(*j, {"resourceId", "customerId", "quantity", "start", "end",
+                                 "destination", "fee"});
+      !st)
     return st.error();
   OrderInput in;
   auto rid = id_field(*j, "resourceId");
@@ -165,6 +167,14 @@ domain::Result<OrderInput> parse_order(std::string_view body) {
   auto end = time_field(*j, "end");
   if (!end) return end.error();
   in.end = *end;
+  if (j->contains("destination")) {
+    auto d = string_field(*j, "destination", true, 200);
+    if (!d) return d.error();
+    in.destination = *d;
+  }
+  auto fee = int_field(*j, "fee", false, 1, domain::max_price);
+  if (!fee) return fee.error();
+  in.fee = *fee;
   return in;
 }
 
@@ -190,9 +200,11 @@ domain::Status check_order_for(const OrderInput& in, const domain::ResourceSpec&
     case domain::Mode::capacity:
       if (!in.quantity) return invalid("'quantity' is required for " + r.id);
       if (in.start || in.end) return invalid("'start'/'end' do not apply to " + r.id);
+      if (in.destination || in.fee) return invalid("'destination'/'fee' do not apply to " + r.id);
       return domain::ok_status();
     case domain::Mode::calendar:
       if (in.quantity) return invalid("'quantity' does not apply to " + r.id);
+      if (in.destination || in.fee) return invalid("'destination'/'fee' do not apply to " + r.id);
       if (!in.start || !in.end) return invalid("'start' and 'end' are required for " + r.id);
       if (*in.end <= *in.start) return invalid("'end' must be after 'start'");
       if (*in.end - *in.start > domain::max_booking_length_ms)
@@ -200,7 +212,12 @@ domain::Status check_order_for(const OrderInput& in, const domain::ResourceSpec&
       if (*in.end <= now) return invalid("the window has already ended");
       return domain::ok_status();
     case domain::Mode::dispatch:
-      return invalid("dispatch orders (delivery calls) are not supported yet");
+      if (in.quantity || in.start || in.end)
+        return invalid("'quantity'/'start'/'end' do not apply to the delivery zone " + r.id);
+      if (!in.destination || in.destination->empty())
+        return invalid("'destination' is required for a delivery call");
+      if (!in.fee) return invalid("'fee' is required for a delivery call");
+      return domain::ok_status();
   }
   return invalid("unknown mode");
 }

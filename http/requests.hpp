@@ -26,6 +26,8 @@ struct OrderInput {
   std::optional<std::int64_t> quantity;
   std::optional<domain::Timestamp> start;
   std::optional<domain::Timestamp> end;
+  std::optional<std::string> destination;  ///< dispatch mode
+  std::optional<std::int64_t> fee;         ///< dispatch mode
 };
 
 domain::Result<OrderInput> parse_order(std::string_view body);
