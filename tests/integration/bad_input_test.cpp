@@ -20,6 +20,7 @@ struct Case {
 
 const std::string kShow = "musical-1";
 const std::string kRoom = "room-101";
+const std::string kZone = "zone-1";
 const std::string kStart = "2030-05-01T14:00:00Z", kEnd = "2030-05-03T10:00:00Z";
 
 std::string order_body(const json& patch, const std::vector<std::string>& drop = {}) {
@@ -51,6 +52,10 @@ class BadInput : public ::testing::Test {
     http_ = std::make_unique<Http>(server_.port());
     ASSERT_TRUE(Register(*http_, musical(kShow)));
     ASSERT_TRUE(Register(*http_, room(kRoom)));
+    ASSERT_EQ(http_->post("/v1/resources", json{{"id", kZone}, {"type", "zone"}, {"name", "Zone"},
+                                                 {"mode", "dispatch"}, {"price", 0}})
+                  .status,
+              201);
     auto o = http_->post("/v1/orders", seat_order(kShow, 3));
     ASSERT_EQ(o.status, 201) << o.describe();
     order_id_ = str(o.body_json(), "orderId");
@@ -159,6 +164,52 @@ TEST_F(BadInput, CapacityOrders) {
       {"customerId with slash", "POST", "/v1/orders", order_body({{"customerId", "c/42"}}), 400, ""},
       {"customerId non-ASCII", "POST", "/v1/orders", order_body({{"customerId", "c-\xc3\xa9"}}), 400, ""},
       {"invalid UTF-8", "POST", "/v1/orders", "{\"resourceId\":\"musical-1\",\"customerId\":\"c-\xff\xfe\",\"quantity\":1}", 400, ""},
+  });
+}
+
+TEST_F(BadInput, StepsAndDeliveryCalls) {
+  const std::string steps = "/v1/orders/" + booking_id_ + "/steps";
+  const std::string seat_steps = "/v1/orders/" + order_id_ + "/steps";
+  auto call = [](const json& patch, const std::vector<std::string>& drop = {}) {
+    json j = {{"resourceId", kZone}, {"customerId", "rest-9"}, {"destination", "Main St 1"},
+              {"fee", 3500}};
+    for (auto& [k, v] : patch.items()) j[k] = v;
+    for (const auto& k : drop) j.erase(k);
+    return j.dump();
+  };
+  run({
+      {"step: malformed JSON", "POST", steps, R"({"step":"checked_in")", 400, ""},
+      {"step: empty body", "POST", steps, "", 400, ""},
+      {"step: missing", "POST", steps, R"({})", 400, ""},
+      {"step: number", "POST", steps, R"({"step":1})", 400, ""},
+      {"step: null", "POST", steps, R"({"step":null})", 400, ""},
+      {"step: unknown field", "POST", steps, R"({"step":"checked_in","by":"manager"})", 400, ""},
+      {"step: bad characters", "POST", steps, R"({"step":"checked in"})", 400, ""},
+      {"step: unknown step", "POST", steps, R"({"step":"cleaned"})", 400, ""},
+      {"step: out of order", "POST", steps, R"({"step":"checked_out"})", 409, ""},
+      {"step: riderId on a room", "POST", steps, R"({"step":"checked_in","riderId":"rider-1"})", 400, ""},
+      {"step: seats have no steps", "POST", seat_steps, R"({"step":"taken"})", 400, ""},
+      {"step: unknown order", "POST", "/v1/orders/o-nope/steps", R"({"step":"checked_in"})", 404, ""},
+      {"step: bad order id", "POST", "/v1/orders/o%20x/steps", R"({"step":"checked_in"})", 400, ""},
+      {"step: GET", "GET", steps, "", 405, "POST"},
+      {"call: fee 0", "POST", "/v1/orders", call({{"fee", 0}}), 400, ""},
+      {"call: fee negative", "POST", "/v1/orders", call({{"fee", -5}}), 400, ""},
+      {"call: fee as string", "POST", "/v1/orders", call({{"fee", "3500"}}), 400, ""},
+      {"call: fee 35.5", "POST", "/v1/orders", R"({"resourceId":"zone-1","customerId":"r","destination":"x","fee":35.5})", 400, ""},
+      {"call: fee huge", "POST", "/v1/orders", call({{"fee", 1e30}}), 400, ""},
+      {"call: fee over the maximum", "POST", "/v1/orders", call({{"fee", 1000000000001LL}}), 400, ""},
+      {"call: missing fee", "POST", "/v1/orders", call({}, {"fee"}), 400, ""},
+      {"call: missing destination", "POST", "/v1/orders", call({}, {"destination"}), 400, ""},
+      {"call: empty destination", "POST", "/v1/orders", call({{"destination", ""}}), 400, ""},
+      {"call: destination number", "POST", "/v1/orders", call({{"destination", 7}}), 400, ""},
+      {"call: destination too long", "POST", "/v1/orders", call({{"destination", std::string(201, 'x')}}), 400, ""},
+      {"call: quantity on a call", "POST", "/v1/orders", call({{"quantity", 1}}), 400, ""},
+      {"call: window on a call", "POST", "/v1/orders", call({{"start", kStart}, {"end", kEnd}}), 400, ""},
+      {"fee on a seat order", "POST", "/v1/orders", order_body({{"fee", 100}}), 400, ""},
+      {"destination on a room", "POST", "/v1/orders", booking_body({{"destination", "x"}}), 400, ""},
+      {"dispatch with custom steps", "POST", "/v1/resources",
+       json{{"id", "zone-2"}, {"type", "zone"}, {"name", "Z"}, {"mode", "dispatch"}, {"price", 0},
+            {"steps", {"accepted", "completed"}}}.dump(), 400, ""},
   });
 }
 
