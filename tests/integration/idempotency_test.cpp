@@ -247,7 +247,9 @@ TEST(Idempotency, FiftyConcurrentRetriesPlaceOneOrder) {
   EXPECT_EQ(originals, 1) << "exactly one request ran";
   ASSERT_NE(original, nullptr);
   for (const auto& r : replies) {
-    if (r.status == 201) EXPECT_TRUE(SameAnswer(*original, r));
+    if (r.status == 201) {
+      EXPECT_TRUE(SameAnswer(*original, r));
+    }
   }
   EXPECT_EQ(originals + replays + in_progress, n);
   EXPECT_GE(in_progress, 1) << "no retry overlapped the first request (payments take 150 ms)";
