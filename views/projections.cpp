@@ -41,7 +41,8 @@ bool is_type(const domain::Event& e, const char* t) { return e.type == t; }
 const char* order_status_of(const domain::Event& e) {
   if (is_type(e, et::order_placed)) return "placed";
   if (is_type(e, et::resource_held)) return "held";
-  if (is_type(e, et::order_confirmed)) return "confirmed";
+  // A delivery call's confirmation is its "called" entry (the order's own history).
+  if (is_type(e, et::order_confirmed)) return e.status == "called" ? "called" : "confirmed";
   if (is_type(e, et::order_rejected)) return "rejected";
   if (is_type(e, et::order_cancelled)) return "cancelled";
   if (is_type(e, et::step_advanced)) return e.detail.c_str();

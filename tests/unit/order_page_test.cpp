@@ -99,5 +99,19 @@ TEST(OrderPage, OtherCustomersAndNoRows) {
   EXPECT_EQ(none.next, 0u);
 }
 
+TEST(OrderPage, ADeliveryCallsConfirmationIsCalledInItsHistory) {
+  auto rows = mypage_rows(
+      {ev(1, "OrderPlaced", "o-d", "held"), ev(2, "OrderConfirmed", "o-d", "called")}, "alice");
+  auto p = order_page("alice", rows, "called", 0, 10);
+  ASSERT_EQ(p.items.size(), 1u);
+  const auto& h = p.items[0]["history"];
+  ASSERT_EQ(h.size(), 2u) << h.dump();
+  EXPECT_EQ(h[1]["status"], "called") << h.dump();
+  // A booking's confirmation stays "confirmed".
+  auto b = order_page("alice", mypage_rows({ev(1, "OrderConfirmed", "o-b", "confirmed")}, "alice"),
+                      "", 0, 10);
+  EXPECT_EQ(b.items[0]["history"][0]["status"], "confirmed");
+}
+
 }  // namespace
 }  // namespace troupe::views
