@@ -1,9 +1,11 @@
 // Hotel rooms end to end against the real binary: calendar bookings, overlap
-// refusal, adjacent windows, cancellation freeing the window.
+// refusal, adjacent windows, cancellation freeing the window; check-in (no
+// cancel afterwards), check-out freeing the room, a notification per status
+// change, the room's status in its report view.
 
 #include <set>
 
-#include "server.hpp"
+#include "flow_support.hpp"
 
 using namespace troupe_it;
 
@@ -141,4 +143,122 @@ TEST(HotelFlow, ConcurrentSameWindowOnlyOneWins) {
   EXPECT_EQ(refused, kClients - 1);
   auto http = server.http();
   EXPECT_EQ(bookings(http, "room-7").size(), 1u);
+}
+
+// Mission domain 5: a manager registers rooms; a reservation makes the room
+// unavailable; payment confirms it; the guest checks in (no cancel from
+// then on); the manager checks the guest out and the room is available
+// again; another reservation is cancelled; every status change notifies; the
+// room's status shows in its report view.
+TEST(HotelFlow, CheckInCheckOutFreesTheRoomNotifiesAndShowsInTheReport) {
+  TroupeServer server(fast_payments_with_faults());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  auto reg = http.post("/v1/resources", room("room-201"));
+  ASSERT_EQ(reg.status, 201) << reg.describe();
+  EXPECT_EQ(jfield(reg.body_json(), "steps"), (json{"checked_in", "checked_out"})) << reg.describe();
+  ASSERT_TRUE(Register(http, room("room-202")));
+  const std::string me = "c-guest";
+  const std::string s1 = "2030-08-01T15:00:00Z", e1 = "2030-08-04T11:00:00Z";
+
+  // A: three nights; the room is then unavailable for that window.
+  auto ra = http.post("/v1/orders", window_order("room-201", s1, e1, me));
+  ASSERT_EQ(ra.status, 201) << ra.describe();
+  const auto a = str(ra.body_json(), "orderId");
+  EXPECT_EQ(str(ra.body_json(), "status"), "confirmed") << ra.describe();
+  EXPECT_EQ(jnum(ra.body_json(), "amount"), 3 * 12000) << ra.describe();
+  EXPECT_TRUE(IsProblem(http.post("/v1/orders", window_order("room-201", "2030-08-02T15:00:00Z",
+                                                             "2030-08-03T11:00:00Z", "c-other")),
+                        409));
+  // The other room is still free for it.
+  auto rother = http.post("/v1/orders", window_order("room-202", s1, e1, "c-other"));
+  ASSERT_EQ(rother.status, 201) << rother.describe();
+
+  EXPECT_TRUE(IsProblem(step(http, a, "checked_out"), 409)) << "out before in";
+  EXPECT_TRUE(IsProblem(step(http, a, "picked_up"), 400)) << "not a room step";
+
+  // Check-in: from now on the stay cannot be cancelled.
+  ASSERT_TRUE(Step(http, a, "checked_in"));
+  EXPECT_TRUE(IsProblem(cancel(http, a), 409)) << "cancel after check-in";
+  EXPECT_EQ(str(order_of(http, a), "status"), "checked_in");
+  EXPECT_EQ(str(jfield(order_of(http, a), "payment"), "status"), "captured");
+  EXPECT_EQ(calendar_bookings(http, "room-201"), (std::set<std::string>{a + " " + s1 + " " + e1}));
+  EXPECT_TRUE(IsProblem(step(http, a, "checked_in"), 409)) << "checked in twice";
+  // The room's status shows in its read view.
+  json rep;
+  EXPECT_TRUE(eventually([&] {
+    rep = get_json(http, "/v1/resources/room-201/report");
+    return str(entry_of(jfield(rep, "orders"), a), "status") == "checked_in";
+  })) << rep.dump();
+
+  // The manager checks the guest out (a night early): the room is available.
+  ASSERT_TRUE(Step(http, a, "checked_out"));
+  EXPECT_EQ(str(order_of(http, a), "status"), "checked_out");
+  EXPECT_EQ(calendar_bookings(http, "room-201"), std::set<std::string>{});
+  EXPECT_TRUE(IsProblem(step(http, a, "checked_out"), 409)) << "checked out twice";
+  EXPECT_TRUE(IsProblem(cancel(http, a), 409)) << "cancel after check-out";
+  auto rnext = http.post("/v1/orders", window_order("room-201", "2030-08-03T15:00:00Z",
+                                                    "2030-08-04T11:00:00Z", "c-next"));
+  ASSERT_EQ(rnext.status, 201) << "the checked-out room is available again: " << rnext.describe();
+  const auto next = str(rnext.body_json(), "orderId");
+
+  // B: booked and cancelled (refunded, the window free again).
+  auto rb = http.post("/v1/orders", window_order("room-201", "2030-09-01T15:00:00Z",
+                                                 "2030-09-02T11:00:00Z", me));
+  ASSERT_EQ(rb.status, 201) << rb.describe();
+  const auto b = str(rb.body_json(), "orderId");
+  auto cb = cancel(http, b);
+  ASSERT_EQ(cb.status, 200) << cb.describe();
+  EXPECT_EQ(str(jfield(cb.body_json(), "payment"), "status"), "refunded") << cb.describe();
+  EXPECT_EQ(calendar_bookings(http, "room-201").size(), 1u);
+  // D: payment declined: no reservation.
+  ASSERT_TRUE(Fault(http, {{"payment", {{"failureRate", 1.0}}}}));
+  auto rd = http.post("/v1/orders", window_order("room-201", "2030-09-01T15:00:00Z",
+                                                 "2030-09-02T11:00:00Z", me));
+  ASSERT_TRUE(IsProblem(rd, 402));
+  const auto d = str(rd.body_json(), "orderId");
+  ASSERT_TRUE(Fault(http, {{"clear", true}}));
+  EXPECT_EQ(calendar_bookings(http, "room-201").size(), 1u);
+
+  // ---- views: one notification per status change.
+  ASSERT_TRUE(ViewsCaughtUp(http));
+  auto notes = notifications_of(http, me);
+  expect_distinct_event_ids(notes);
+  EXPECT_EQ(kinds_of(notes, a),
+            (std::vector<std::string>{"booking-confirmed", "status-checked_in", "status-checked_out"}))
+      << notes.dump();
+  EXPECT_EQ(kinds_of(notes, b), (std::vector<std::string>{"booking-confirmed", "booking-cancelled"}))
+      << notes.dump();
+  EXPECT_EQ(kinds_of(notes, d), (std::vector<std::string>{"booking-rejected"})) << notes.dump();
+  EXPECT_EQ(notes.size(), 6u) << notes.dump();
+  EXPECT_NE(str(note_of(notes, a, "status-checked_in"), "message").find("checked_in"),
+            std::string::npos)
+      << notes.dump();
+
+  auto page = mypage_of(http, me);
+  ASSERT_EQ(jsize(page, "orders"), 3u) << page.dump();
+  for (const auto& id : {a, b, d}) {
+    SCOPED_TRACE("mypage order " + id);
+    auto po = entry_of(page["orders"], id);
+    auto o = order_of(http, id);
+    EXPECT_EQ(str(po, "status"), str(o, "status")) << po.dump();
+    EXPECT_EQ(statuses_of(jfield(po, "history")), order_history_without_paid(o)) << po.dump();
+  }
+  EXPECT_EQ(statuses_of(jfield(entry_of(page["orders"], a), "history")),
+            (std::vector<std::string>{"placed", "held", "confirmed", "checked_in", "checked_out"}))
+      << page.dump();
+
+  rep = report_of(http, "room-201");
+  EXPECT_EQ(str(entry_of(rep["orders"], a), "status"), "checked_out") << rep.dump();
+  EXPECT_EQ(jfield(entry_of(rep["orders"], a), "settled"), true) << rep.dump();
+  EXPECT_EQ(str(entry_of(rep["orders"], next), "status"), "confirmed") << rep.dump();
+  EXPECT_EQ(str(entry_of(rep["orders"], b), "status"), "cancelled") << rep.dump();
+  EXPECT_EQ(str(entry_of(rep["orders"], d), "status"), "rejected") << rep.dump();
+  EXPECT_EQ(jnum(rep, "revenue"), 3 * 12000 + 12000) << rep.dump();
+  auto rep2 = report_of(http, "room-202");
+  EXPECT_EQ(jsize(rep2, "orders"), 1u) << rep2.dump();
+
+  json rec;
+  ASSERT_TRUE(Balanced(http, rec));
+  EXPECT_EQ(jnum(rec, "confirmedAmount"), 3 * 12000 + 12000 + 3 * 12000) << rec.dump();
 }

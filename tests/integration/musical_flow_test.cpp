@@ -1,9 +1,11 @@
 // Musical seats end to end against the real binary: register a show, reserve,
-// refuse an oversell, cancel (seats back, payment refunded), list resources.
+// refuse an oversell, cancel (seats back, payment refunded), list resources;
+// a notification on every confirmation, rejection and cancellation, the
+// customer's whole history on her page, the show's report.
 
 #include <set>
 
-#include "server.hpp"
+#include "flow_support.hpp"
 
 using namespace troupe_it;
 
@@ -175,4 +177,105 @@ TEST(MusicalFlow, ListByTypeIsPaginated) {
   auto all = http.get("/v1/resources?limit=100");
   ASSERT_EQ(all.status, 200) << all.describe();
   EXPECT_EQ(all.body_json().value("items", json::array()).size(), 6u) << all.describe();
+}
+
+// Mission domain 4 through the views: a notification is sent when a
+// reservation is confirmed (payment approved), rejected and cancelled; the
+// customer sees her whole history; the show's report and the money agree.
+TEST(MusicalFlow, NotificationsOnConfirmAndCancelWholeHistoryAndReport) {
+  TroupeServer server(fast_payments_with_faults());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_TRUE(Register(http, musical("show-n", 10, 20000)));
+  const std::string me = "c-fan";
+
+  auto ra = http.post("/v1/orders", seat_order("show-n", 3, me));
+  ASSERT_EQ(ra.status, 201) << ra.describe();
+  const auto a = str(ra.body_json(), "orderId");
+  auto rb = http.post("/v1/orders", seat_order("show-n", 2, me));
+  ASSERT_EQ(rb.status, 201) << rb.describe();
+  const auto b = str(rb.body_json(), "orderId");
+  EXPECT_EQ(available(http, "show-n"), 5);
+  // More than are left: refused synchronously; no order, no notification.
+  EXPECT_TRUE(IsProblem(http.post("/v1/orders", seat_order("show-n", 6, me)), 409));
+  // A show has no fulfillment steps.
+  EXPECT_TRUE(IsProblem(step(http, a, "taken"), 400));
+  EXPECT_TRUE(IsProblem(step(http, a, "confirmed"), 400));
+  // Cancel A: payment cancelled, seats back.
+  auto ca = cancel(http, a);
+  ASSERT_EQ(ca.status, 200) << ca.describe();
+  EXPECT_EQ(str(jfield(ca.body_json(), "payment"), "status"), "refunded") << ca.describe();
+  EXPECT_EQ(available(http, "show-n"), 8);
+  // C: payment declined: no seats taken.
+  ASSERT_TRUE(Fault(http, {{"payment", {{"failureRate", 1.0}}}}));
+  auto rc = http.post("/v1/orders", seat_order("show-n", 1, me));
+  ASSERT_TRUE(IsProblem(rc, 402));
+  const auto c = str(rc.body_json(), "orderId");
+  ASSERT_TRUE(Fault(http, {{"clear", true}}));
+  EXPECT_EQ(available(http, "show-n"), 8);
+  // Someone else's seat.
+  auto rx = http.post("/v1/orders", seat_order("show-n", 1, "c-fan-2"));
+  ASSERT_EQ(rx.status, 201) << rx.describe();
+  const auto x = str(rx.body_json(), "orderId");
+
+  ASSERT_TRUE(ViewsCaughtUp(http));
+  auto notes = notifications_of(http, me);
+  expect_distinct_event_ids(notes);
+  EXPECT_EQ(notes.size(), 4u) << notes.dump();
+  EXPECT_EQ(kinds_of(notes, a), (std::vector<std::string>{"booking-confirmed", "booking-cancelled"}))
+      << notes.dump();
+  EXPECT_EQ(kinds_of(notes, b), (std::vector<std::string>{"booking-confirmed"})) << notes.dump();
+  EXPECT_EQ(kinds_of(notes, c), (std::vector<std::string>{"booking-rejected"})) << notes.dump();
+  {
+    auto confirmed = note_of(notes, a, "booking-confirmed");
+    EXPECT_NE(str(confirmed, "message").find("60000 charged"), std::string::npos)
+        << confirmed.dump();
+    auto cancelled = note_of(notes, a, "booking-cancelled");
+    EXPECT_NE(str(cancelled, "message").find("60000 refunded"), std::string::npos)
+        << cancelled.dump();
+    EXPECT_GT(std::atoll(str(cancelled, "eventId").c_str()),
+              std::atoll(str(confirmed, "eventId").c_str()));
+  }
+  EXPECT_EQ(kinds_of(notifications_of(http, "c-fan-2"), x),
+            (std::vector<std::string>{"booking-confirmed"}));
+
+  // The whole history, oldest first, as the orders tell it.
+  auto page = mypage_of(http, me);
+  ASSERT_EQ(jsize(page, "orders"), 3u) << page.dump();
+  EXPECT_EQ(str(page["orders"][0], "orderId"), a);
+  EXPECT_EQ(str(page["orders"][1], "orderId"), b);
+  EXPECT_EQ(str(page["orders"][2], "orderId"), c);
+  for (const auto& id : {a, b, c}) {
+    SCOPED_TRACE("mypage order " + id);
+    auto po = entry_of(page["orders"], id);
+    auto o = order_of(http, id);
+    EXPECT_EQ(str(po, "status"), str(o, "status")) << po.dump();
+    EXPECT_EQ(jnum(po, "amount"), jnum(o, "amount")) << po.dump();
+    EXPECT_EQ(str(po, "resourceId"), "show-n") << po.dump();
+    EXPECT_EQ(statuses_of(jfield(po, "history")), order_history_without_paid(o)) << po.dump();
+    EXPECT_EQ(str(jfield(po, "payment"), "status"), str(jfield(o, "payment"), "status"))
+        << po.dump();
+    EXPECT_EQ(statuses_of(jfield(jfield(po, "payment"), "history")),
+              statuses_of(jfield(jfield(o, "payment"), "history")))
+        << po.dump();
+  }
+  EXPECT_EQ(statuses_of(jfield(page["orders"][0], "history")),
+            (std::vector<std::string>{"placed", "held", "confirmed", "cancelled"}));
+  EXPECT_EQ(jfield(page, "notifications"), notes);
+
+  auto rep = report_of(http, "show-n");
+  EXPECT_EQ(jnum(rep, "bookings"), 3) << rep.dump();
+  EXPECT_EQ(jnum(rep, "active"), 2) << rep.dump();
+  EXPECT_EQ(jnum(rep, "cancelled"), 1) << rep.dump();
+  EXPECT_EQ(jnum(rep, "rejected"), 1) << rep.dump();
+  EXPECT_EQ(jnum(rep, "captured"), 60000 + 40000 + 20000) << rep.dump();
+  EXPECT_EQ(jnum(rep, "refunds"), 60000) << rep.dump();
+  EXPECT_EQ(jnum(rep, "revenue"), 60000) << rep.dump();
+  EXPECT_EQ(jsize(rep, "orders"), 4u) << rep.dump();
+  EXPECT_EQ(jfield(entry_of(rep["orders"], b), "settled"), true) << rep.dump();
+  EXPECT_EQ(jfield(entry_of(rep["orders"], a), "settled"), false) << rep.dump();
+
+  json rec;
+  ASSERT_TRUE(Balanced(http, rec));
+  EXPECT_EQ(jnum(rec, "confirmedAmount"), 60000) << rec.dump();
 }
