@@ -168,7 +168,10 @@ struct ResourceView {
 // ---- order protocol ----
 
 /// HTTP -> supervisor -> new order actor: place an order. The supervisor
-/// assigns `order_id`. Reply: domain::Order once confirmed and durable.
+/// assigns `order_id` unless the caller derived one (from an Idempotency-Key):
+/// then an order that already has that id answers instead — the order when
+/// it is confirmed (or later), conflict while it runs or when it was
+/// rejected. Reply: domain::Order once confirmed and durable.
 struct PlaceOrder {
   std::string order_id;
   std::string resource_id;

@@ -32,6 +32,7 @@ struct OrderState {
   bool unstored = false;         ///< the rejection still has to become durable
   bool resuming = false;         ///< restored half-done: deciding what to undo
   bool adopting = false;         ///< a step's outcome is unknown: adopt the record
+  domain::Error rejection;       ///< answered once the rejection is stored
   static inline const char* name = "order";
 
   /// However the actor ends (crash, shutdown), the caller gets an answer.
@@ -88,7 +89,9 @@ void reject(OrderActor* self, domain::Error e) {
   s.order.reason = e.detail;
   domain::advance(s.order, OrderPhase::rejected, now);
   e.subject = s.order.id;
-  answer_error(self, e);
+  // Answered once the rejection is durable (or its first write failed: it is
+  // then retried in the background), so what the client reads next agrees.
+  s.rejection = e;
   store_rejection(self);
 }
 
@@ -134,10 +137,13 @@ void store_rejection(OrderActor* self) {
   persist(
     self,
     [=] {
+      answer_error(self, self->state.rejection);
       self->state.busy = false;
       self->state.unstored = false;
     },
     [=](caf::error& err) {
+      answer_error(self, self->state.rejection);
+      self->state.busy = true;
       spdlog::warn("order {}: rejection not stored yet: {}", self->state.order.id,
                    from_caf(err).detail);
       self->state.unstored = true;

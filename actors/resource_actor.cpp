@@ -328,7 +328,6 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
                            });
     },
     [=](RiderRelease& r) -> caf::result<domain::Order> {
-      auto& s = self->state;
       const std::string oid = r.order.id;
       if (r.deadline != 0 && domain::now_ms() > r.deadline)
         return to_caf(ErrorKind::retry, "release of order " + oid + " arrived too late");

@@ -764,6 +764,11 @@ struct Bridge::Impl {
     p.end = in->end.value_or(0);
     p.destination = in->destination.value_or("");
     p.fee = in->fee.value_or(0);
+    // With an Idempotency-Key the order id is derived from it (and the
+    // customer): a retry after a crash that lost the key's record finds the
+    // order instead of placing a second one.
+    if (const auto key = req.get_header_value(idempotency::key_header); !key.empty())
+      p.order_id = "o-k" + idempotency::hex64(idempotency::fnv1a64(in->customer_id + "\n" + key));
     auto o = ask<domain::Order>(service("orders"), opt.request_timeout, std::move(p));
     if (!o) return send_problem(res, o.error());
     res.set_header("Location", "/v1/orders/" + o->id);

@@ -268,6 +268,47 @@ void restore_orders(KindSup* self, caf::response_promise rp, std::chrono::millis
       [=](caf::error& e) mutable { rp.deliver(e); });
 }
 
+/// Spawns the order actor for `p` (its id set) and hands it the request.
+void place_new(KindSup* self, actors::PlaceOrder p, caf::response_promise rp) {
+  auto entry = self->state.ctx->directory->resource(p.resource_id);
+  if (!entry)
+    return rp.deliver(to_caf(ErrorKind::not_found, "resource " + p.resource_id + " does not exist"));
+  auto order = domain::place(p.order_id, p.resource_id, p.customer_id, entry->spec.mode,
+                             domain::now_ms());
+  order.quantity = p.quantity;
+  order.start = p.start;
+  order.end = p.end;
+  order.destination = p.destination;
+  auto a = start_order(self, std::move(order), std::chrono::milliseconds(0));
+  rp.delegate(a, std::move(p));
+}
+
+/// PlaceOrder with an id derived from an Idempotency-Key (`base`): the
+/// attempts are `base-0`, `base-1`, … . A confirmed (or since cancelled)
+/// attempt answers — a retry whose answer was lost never books twice; one
+/// still running is a conflict; rejected ones (a 503 or 402 is retryable)
+/// make room for the next attempt.
+void place_keyed(KindSup* self, actors::PlaceOrder p, std::string base, std::uint64_t attempt,
+                 caf::response_promise rp) {
+  p.order_id = base + "-" + hex(attempt);
+  auto existing = self->state.ctx->directory->order(p.order_id);
+  if (!existing) return place_new(self, std::move(p), rp);
+  self->request(existing, self->state.ctx->timeouts.actor_call, get_atom::value)
+    .then(
+      [=](domain::Order& o) mutable {
+        using domain::OrderPhase;
+        if (o.phase == OrderPhase::confirmed || o.phase == OrderPhase::cancelled)
+          return rp.deliver(o);
+        if (o.phase == OrderPhase::rejected) return place_keyed(self, p, base, attempt + 1, rp);
+        auto e = domain::make_error(ErrorKind::conflict, "order " + o.id +
+                                                           " (this Idempotency-Key) is still "
+                                                           "being processed; retry");
+        e.subject = o.id;
+        rp.deliver(to_caf(e));
+      },
+      [=](caf::error& e) mutable { rp.deliver(e); });
+}
+
 caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Context> ctx,
                               RestartPolicy policy) {
   auto& s = self->state;
@@ -393,6 +434,11 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
       if (s.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
       auto entry = s.ctx->directory->resource(p.resource_id);
       if (!entry) return to_caf(ErrorKind::not_found, "resource " + p.resource_id + " does not exist");
+      if (!p.order_id.empty()) {
+        auto rp = self->make_response_promise();
+        place_keyed(self, p, p.order_id, 0, rp);
+        return rp;
+      }
       p.order_id = s.id_prefix + hex(s.next_order++);
       auto order = domain::place(p.order_id, p.resource_id, p.customer_id, entry->spec.mode,
                                  domain::now_ms());

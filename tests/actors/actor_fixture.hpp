@@ -220,12 +220,12 @@ class ActorFixture : public ::testing::Test {
 
   Reply<domain::Order> place(const std::string& rid, std::int64_t quantity,
                              const std::string& customer = "c-1") {
-    return ask<domain::Order>(supervisor, actors::PlaceOrder{"", rid, customer, quantity, 0, 0});
+    return ask<domain::Order>(supervisor, actors::PlaceOrder{"", rid, customer, quantity, 0, 0, "", 0});
   }
 
   Reply<domain::Order> place_window(const std::string& rid, domain::Timestamp start,
                                     domain::Timestamp end, const std::string& customer = "c-1") {
-    return ask<domain::Order>(supervisor, actors::PlaceOrder{"", rid, customer, 0, start, end});
+    return ask<domain::Order>(supervisor, actors::PlaceOrder{"", rid, customer, 0, start, end, "", 0});
   }
 
   Reply<actors::ResourceView> view(const std::string& rid) {

@@ -108,7 +108,7 @@ class WriteAhead : public EventLog {
 
 TEST_F(WriteAhead, TheHeldOrderIsDurableBeforeTheGatewayIsCalled) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
-  auto pending = self()->request(supervisor, 5s, actors::PlaceOrder{"", "show-1", "c-1", 2, 0, 0});
+  auto pending = self()->request(supervisor, 5s, actors::PlaceOrder{"", "show-1", "c-1", 2, 0, 0, "", 0});
   std::vector<std::string> ids;
   ASSERT_TRUE(eventually([&] {
     ids = directory->TEST_order_ids();
@@ -129,7 +129,7 @@ TEST_F(WriteAhead, TheHeldOrderIsDurableBeforeTheGatewayIsCalled) {
 
 TEST_F(WriteAhead, AnOrderInterruptedByARestartIsCompensatedAndItsChargeUndone) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
-  self()->send(supervisor, actors::PlaceOrder{"", "show-1", "c-1", 3, 0, 0});
+  self()->send(supervisor, actors::PlaceOrder{"", "show-1", "c-1", 3, 0, 0, "", 0});
   std::vector<std::string> ids;
   ASSERT_TRUE(eventually([&] {
     ids = directory->TEST_order_ids();
@@ -168,7 +168,7 @@ TEST_F(WriteAhead, AnOrderInterruptedByARestartIsCompensatedAndItsChargeUndone) 
 
 TEST_F(WriteAhead, AnOrderActorCrashMidChargeIsCompensatedOnceItsDeadlinePassed) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
-  auto pending = self()->request(supervisor, 5s, actors::PlaceOrder{"", "show-1", "c-1", 1, 0, 0});
+  auto pending = self()->request(supervisor, 5s, actors::PlaceOrder{"", "show-1", "c-1", 1, 0, 0, "", 0});
   std::vector<std::string> ids;
   ASSERT_TRUE(eventually([&] {
     ids = directory->TEST_order_ids();

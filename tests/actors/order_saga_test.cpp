@@ -77,6 +77,35 @@ TEST_F(OrderSaga, RegisteringTheSameSpecAgainIsNotACreation) {
   EXPECT_EQ(invalid.error.kind, ErrorKind::invalid_input);
 }
 
+TEST_F(OrderSaga, ARetryWithADerivedOrderIdGetsThatOrderNotASecondOne) {
+  // What the HTTP bridge does for an Idempotency-Key whose record was lost
+  // (a crash between the order's durable confirmation and the key's record):
+  // the id base is derived from the key; attempts are base-0, base-1, ...
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  auto first = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k1", "show-1", "c-1", 2, 0, 0, "", 0});
+  ASSERT_TRUE(first.ok()) << first.describe();
+  EXPECT_EQ(first.value->id, "o-k1-0");
+  auto again = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k1", "show-1", "c-1", 2, 0, 0, "", 0});
+  ASSERT_TRUE(again.ok()) << again.describe();
+  EXPECT_EQ(again.value->id, "o-k1-0");
+  EXPECT_EQ(again.value->phase, OrderPhase::confirmed);
+  EXPECT_EQ(view("show-1").value->available, 8) << "nothing taken twice";
+  EXPECT_EQ(gateway->ledger.totals().payments, 1u) << "nothing charged twice";
+  // A rejected attempt (402/503 are retryable) makes room for a new one.
+  gateway->failure_rate = 1.0;
+  auto declined = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k2", "show-1", "c-1", 1, 0, 0, "", 0});
+  ASSERT_FALSE(declined.ok());
+  EXPECT_EQ(declined.error.subject, "o-k2-0");
+  gateway->failure_rate = 0.0;
+  auto retry = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k2", "show-1", "c-1", 1, 0, 0, "", 0});
+  ASSERT_TRUE(retry.ok()) << retry.describe();
+  EXPECT_EQ(retry.value->id, "o-k2-1");
+  auto once_more = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k2", "show-1", "c-1", 1, 0, 0, "", 0});
+  ASSERT_TRUE(once_more.ok());
+  EXPECT_EQ(once_more.value->id, "o-k2-1");
+  EXPECT_EQ(view("show-1").value->available, 7);
+}
+
 TEST_F(OrderSaga, OrderOnUnknownResourceIsNotFound) {
   auto o = place("nowhere", 1);
   ASSERT_FALSE(o.ok());

@@ -304,7 +304,7 @@ class OrphanedPayment : public ActorFixture {
 TEST_F(OrphanedPayment, AnOrderThatDiesBeforeItIsDurableHasItsChargeUndone) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 700)).ok());
   // Place without waiting for the answer.
-  auto pending = self()->request(supervisor, 5s, actors::PlaceOrder{"", "show-1", "c-1", 2, 0, 0});
+  auto pending = self()->request(supervisor, 5s, actors::PlaceOrder{"", "show-1", "c-1", 2, 0, 0, "", 0});
   std::vector<std::string> ids;
   ASSERT_TRUE(eventually([&] {
     ids = directory->TEST_order_ids();
