@@ -100,36 +100,16 @@ void GatewayLedger::apply(char op, const std::string& payment_id, domain::Money 
   }
 }
 
-GatewayLedger::Charge GatewayLedger::charge(const std::string& payment_id, domain::Money amount,
-                                            bool approve) {
+GatewayLedger::Charge GatewayLedger::first_outcome(char op, const std::string& payment_id,
+                                                   domain::Money amount, bool approve) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = entries_.find(payment_id);
   const PaymentStatus now = it == entries_.end() ? PaymentStatus::none : it->second.status;
   switch (now) {
     case PaymentStatus::none: {
-      const char op = approve ? 'C' : 'D';
-      apply(op, payment_id, amount);
-      journal(op, payment_id, amount);
-      return approve ? Charge::captured : Charge::declined;
-    }
-    case PaymentStatus::voided:
-      ++totals_.late_charges_refused;
-      return Charge::voided;
-    case PaymentStatus::declined: return Charge::declined;
-    default: return Charge::captured;  // captured or refunded: the first outcome
-  }
-}
-
-GatewayLedger::Charge GatewayLedger::authorize(const std::string& payment_id,
-                                               domain::Money amount, bool approve) {
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = entries_.find(payment_id);
-  const PaymentStatus now = it == entries_.end() ? PaymentStatus::none : it->second.status;
-  switch (now) {
-    case PaymentStatus::none: {
-      const char op = approve ? 'A' : 'D';
-      apply(op, payment_id, amount);
-      journal(op, payment_id, amount);
+      const char done = approve ? op : 'D';
+      apply(done, payment_id, amount);
+      journal(done, payment_id, amount);
       return approve ? Charge::captured : Charge::declined;
     }
     case PaymentStatus::voided:
@@ -138,6 +118,16 @@ GatewayLedger::Charge GatewayLedger::authorize(const std::string& payment_id,
     case PaymentStatus::declined: return Charge::declined;
     default: return Charge::captured;  // authorized or later: the first outcome
   }
+}
+
+GatewayLedger::Charge GatewayLedger::charge(const std::string& payment_id, domain::Money amount,
+                                            bool approve) {
+  return first_outcome('C', payment_id, amount, approve);
+}
+
+GatewayLedger::Charge GatewayLedger::authorize(const std::string& payment_id,
+                                               domain::Money amount, bool approve) {
+  return first_outcome('A', payment_id, amount, approve);
 }
 
 PaymentStatus GatewayLedger::capture(const std::string& payment_id) {

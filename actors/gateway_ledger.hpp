@@ -72,6 +72,9 @@ class GatewayLedger {
   std::unordered_map<std::string, Entry> entries() const;
 
  private:
+  /// charge / authorize: `op` ('C' or 'A') on a new payment, else the first
+  /// outcome again.
+  Charge first_outcome(char op, const std::string& payment_id, domain::Money amount, bool approve);
   /// Appends one change to the journal (caller holds mu_).
   void journal(char op, const std::string& payment_id, domain::Money amount);
   /// Applies one change (caller holds mu_ or is replaying).

@@ -440,15 +440,9 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
         return rp;
       }
       p.order_id = s.id_prefix + hex(s.next_order++);
-      auto order = domain::place(p.order_id, p.resource_id, p.customer_id, entry->spec.mode,
-                                 domain::now_ms());
-      order.quantity = p.quantity;
-      order.start = p.start;
-      order.end = p.end;
-      order.destination = p.destination;
-      auto a = start_order(self, std::move(order));
-      self->delegate(a, std::move(p));
-      return caf::delegated<domain::Order>{};
+      auto rp = self->make_response_promise();
+      place_new(self, std::move(p), rp);
+      return rp;
     },
     [=](SubscriberControl& c) -> caf::result<ok_atom> {
       auto& s = self->state;
