@@ -14,7 +14,7 @@
 namespace troupe::actors {
 namespace {
 
-constexpr std::uint32_t page_size = 256;
+constexpr std::uint32_t page_size = 1024;
 constexpr auto idle_poll = std::chrono::milliseconds(50);
 
 struct SubscriberState {
@@ -76,6 +76,7 @@ void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
     return;
   }
   std::vector<domain::Event> events;
+  std::vector<const std::string*> raws;  // each event's JSON as logged (reused as row value)
   std::uint64_t last = s.cursor;
   for (const auto& r : recs) {
     const auto seq = persistence::log_seq(r.key);
@@ -90,11 +91,12 @@ void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
       continue;
     }
     events.push_back(std::move(*e));
+    raws.push_back(&r.value);
   }
   if (!deliver(self, events)) return retry_later(self, "webhook delivery failed");
   persistence::Batch batch;
-  for (const auto& e : events)
-    for (auto& w : views::project(s.sub, e)) batch.push_back(std::move(w));
+  for (size_t i = 0; i < events.size(); ++i)
+    for (auto& w : views::project(s.sub, events[i], *raws[i])) batch.push_back(std::move(w));
   const auto rows = batch.size();
   batch.push_back({views::cursor_key(s.sub), std::to_string(last), false});
   const bool full = recs.size() >= page_size;

@@ -122,7 +122,18 @@ json notification(const domain::Event& e) {
           {"amount", e.amount},               {"at", domain::format_rfc3339(e.at)}};
 }
 
+bool reported(const domain::Event& e) {
+  return is_type(e, et::order_confirmed) || is_type(e, et::order_cancelled) ||
+         is_type(e, et::order_rejected) || is_type(e, et::payment_captured) ||
+         is_type(e, et::payment_refunded) || is_type(e, et::step_advanced);
+}
+
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e) {
+  return project(name, e, event_row(e).dump());
+}
+
+std::vector<persistence::Write> project(const std::string& name, const domain::Event& e,
+                                        const std::string& raw) {
   std::vector<persistence::Write> out;
   if (name == "notifier") {
     if (notifies(e) && !e.customer_id.empty())
@@ -130,12 +141,12 @@ std::vector<persistence::Write> project(const std::string& name, const domain::E
                      notification(e).dump(), false});
   } else if (name == "mypage") {
     if (!e.customer_id.empty())
-      out.push_back({mypage_group(e.customer_id) + "/" + e.order_id + "." + seq20(e.seq),
-                     event_row(e).dump(), false});
+      out.push_back({mypage_group(e.customer_id) + "/" + e.order_id + "." + seq20(e.seq), raw,
+                     false});
   } else if (name == "report") {
-    if (!e.resource_id.empty())
-      out.push_back({report_group(e.resource_id) + "/" + e.order_id + "." + seq20(e.seq),
-                     event_row(e).dump(), false});
+    if (!e.resource_id.empty() && reported(e))
+      out.push_back({report_group(e.resource_id) + "/" + e.order_id + "." + seq20(e.seq), raw,
+                     false});
   }
   return out;
 }

@@ -5,7 +5,7 @@
 ///             OrderConfirmed / OrderRejected / OrderCancelled / StepAdvanced
 ///   mypage    mypage/<customerId>/<orderId>.<eventId>  every event of the
 ///             customer's orders
-///   report    report/<resourceId>/<orderId>.<eventId>  every event of the
+///   report    report/<resourceId>/<orderId>.<eventId>  the status and money events of the
 ///             resource's orders
 ///
 /// Each row is keyed by the event's id, so applying an event twice (a
@@ -32,6 +32,15 @@ bool is_subscriber(const std::string& name);
 /// The rows subscriber `name` writes for `e` (none when the event does not
 /// concern it).
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e);
+/// The same, reusing `raw` (the event's JSON as logged) as the row value of
+/// mypage and report rows instead of encoding the event again.
+std::vector<persistence::Write> project(const std::string& name, const domain::Event& e,
+                                        const std::string& raw);
+/// Whether the report keeps a row for `e`: the events that change a line's
+/// status or money (confirmed, cancelled, rejected, captured, refunded, a
+/// step) — not the in-between ones (placed, held, authorized, declined,
+/// voided, released).
+bool reported(const domain::Event& e);
 
 /// The notification (JSON) a notifier row holds; what a webhook receives.
 nlohmann::json notification(const domain::Event& e);
