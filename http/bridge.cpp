@@ -278,7 +278,7 @@ struct Bridge::Impl {
           return std::nullopt;
         }
         return in->customer_id;
-      }, [&] { place_order(req, res); });
+      }, [&](const std::string& identity) { place_order(req, res, identity); });
     }));
     svr.Get("/v1/orders", guarded([this](Req req, Res res) { list_orders(req, res); }));
     allow_only("/v1/orders", "GET, POST");
@@ -301,7 +301,7 @@ struct Bridge::Impl {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "order", res)) return;
       with_key(req, res, req.body, [&] { return order_customer(id, res); },
-               [&] { advance_step(req, res, id); });
+               [&](const std::string&) { advance_step(req, res, id); });
     }));
     allow_only(R"(/v1/orders/([^/]+)/steps)", "POST");
 
@@ -622,18 +622,20 @@ struct Bridge::Impl {
   /// Runs `run` (which answers into `res`) at most once per Idempotency-Key
   /// and customer; see http/idempotency.hpp. Without the header it just runs.
   /// `scope()` gives the customer, or nullopt after writing a problem.
-  /// `body` is the part of the body that identifies the request.
+  /// `body` is the part of the body that identifies the request. `run`
+  /// gets the request's identity — a hash of customer, key and fingerprint,
+  /// empty without a key — from which an order id can be derived.
   template <class Scope, class Run>
   void with_key(const httplib::Request& req, httplib::Response& res, const std::string& body,
                 Scope scope, Run run) {
     std::string key;
     if (!idempotency_key(req, res, key)) return;
-    if (key.empty()) return run();
+    if (key.empty()) return run(std::string());
     const std::optional<std::string> customer = scope();
     if (!customer) return;
     idempotency::Claim claim;
-    const auto d = idem.begin(*customer, key,
-                              idempotency::fingerprint(req.method, req.path, body), claim);
+    const auto fp = idempotency::fingerprint(req.method, req.path, body);
+    const auto d = idem.begin(*customer, key, fp, claim);
     using K = idempotency::Decision::Kind;
     switch (d.kind) {
       case K::replay:
@@ -655,7 +657,7 @@ struct Bridge::Impl {
       case K::execute:
         break;
     }
-    run();
+    run(idempotency::hex64(idempotency::fnv1a64(*customer + "\n" + key + "\n" + fp)));
     // Stored before the answer leaves; if that fails the answer is still the
     // real one (the action is done) and the keeper remembers it in memory.
     claim.finish({res.status, res.get_header_value("Content-Type"), res.body,
@@ -679,7 +681,7 @@ struct Bridge::Impl {
   void cancel_route(const httplib::Request& req, httplib::Response& res, const std::string& id) {
     // Cancel reads no body: it is not part of what identifies the request.
     with_key(req, res, std::string(), [&] { return order_customer(id, res); },
-             [&] { cancel_order(id, res); });
+             [&](const std::string&) { cancel_order(id, res); });
   }
 
   void advance_step(const httplib::Request& req, httplib::Response& res, const std::string& id) {
@@ -747,7 +749,7 @@ struct Bridge::Impl {
     return actor;
   }
 
-  void place_order(const httplib::Request& req, httplib::Response& res) {
+  void place_order(const httplib::Request& req, httplib::Response& res, const std::string& identity) {
     auto in = parse_order(req.body);
     if (!in) return send_problem(res, in.error());
     auto entry = ctx->directory->resource(in->resource_id);
@@ -764,11 +766,11 @@ struct Bridge::Impl {
     p.end = in->end.value_or(0);
     p.destination = in->destination.value_or("");
     p.fee = in->fee.value_or(0);
-    // With an Idempotency-Key the order id is derived from it (and the
-    // customer): a retry after a crash that lost the key's record finds the
-    // order instead of placing a second one.
-    if (const auto key = req.get_header_value(idempotency::key_header); !key.empty())
-      p.order_id = "o-k" + idempotency::hex64(idempotency::fnv1a64(in->customer_id + "\n" + key));
+    // With an Idempotency-Key the order id derives from the request's
+    // identity (customer, key, request): a retry after a crash that lost the
+    // key's record finds the order instead of placing a second one, and the
+    // same key with another request never finds it.
+    if (!identity.empty()) p.order_id = "o-k" + identity;
     auto o = ask<domain::Order>(service("orders"), opt.request_timeout, std::move(p));
     if (!o) return send_problem(res, o.error());
     res.set_header("Location", "/v1/orders/" + o->id);
