@@ -39,6 +39,8 @@ struct Context {
   Timeouts timeouts;
   /// Event-log entries kept behind the slowest subscriber (older ones go).
   std::uint64_t event_retention = 100000;
+  /// How often the log is trimmed.
+  std::chrono::milliseconds event_trim_every{10000};
 
   /// Current handles (they change when a supervisor restarts the actor).
   caf::actor store() const { return directory->service("store"); }

@@ -90,6 +90,7 @@ using tree_atom = caf::atom_constant<caf::atom("tree")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using breaker_atom = caf::atom_constant<caf::atom("breaker")>;
 using subscribers_atom = caf::atom_constant<caf::atom("subs")>;
+using trim_atom = caf::atom_constant<caf::atom("trim")>;
 
 // ---- resource protocol ----
 

@@ -152,16 +152,33 @@ void store_rejection(OrderActor* self) {
 }
 
 /// Undoes a charge and a hold, then rejects.
-void compensate(OrderActor* self, domain::Error e) {
-  auto& s = self->state;
-  auto now = domain::now_ms();
-  if (s.order.payment.status == PaymentStatus::captured) {
-    money_back(self, RefundRequest{s.order.payment.id, s.order.amount, false});
-    domain::advance(s.order.payment, PaymentStatus::refunded, now);
-  } else if (s.order.payment.status == PaymentStatus::authorized) {
-    money_back(self, RefundRequest{s.order.payment.id, s.order.amount, true});
-    domain::advance(s.order.payment, PaymentStatus::voided, now);
+/// Takes back whatever the payment may hold at the gateway, and records it:
+/// captured -> refunded; authorized -> voided; none (a charge may still land)
+/// -> voided (recorded as authorized, voided). Refunds and voids are
+/// idempotent at the gateway and retried until acknowledged.
+void undo_payment(OrderActor* self, domain::Timestamp now) {
+  auto& p = self->state.order.payment;
+  const domain::Money amount = self->state.order.amount;
+  switch (p.status) {
+    case PaymentStatus::captured:
+      money_back(self, RefundRequest{p.id, amount, false});
+      domain::advance(p, PaymentStatus::refunded, now);
+      break;
+    case PaymentStatus::none:
+      money_back(self, RefundRequest{p.id, amount, true});
+      domain::advance(p, PaymentStatus::authorized, now);
+      domain::advance(p, PaymentStatus::voided, now);
+      break;
+    case PaymentStatus::authorized:
+      money_back(self, RefundRequest{p.id, amount, true});
+      domain::advance(p, PaymentStatus::voided, now);
+      break;
+    default: break;  // declined, voided, refunded: nothing is held
   }
+}
+
+void compensate(OrderActor* self, domain::Error e) {
+  undo_payment(self, domain::now_ms());
   release_hold(self);
   if (e.kind == ErrorKind::timeout) e.kind = ErrorKind::retry;
   reject(self, std::move(e));
@@ -286,9 +303,7 @@ void charge(OrderActor* self) {
         } else {
           // No answer in time: the authorization that may still happen is
           // voided (by the pool, and again here: voids are idempotent).
-          money_back(self, RefundRequest{o.payment.id, o.amount, true});
-          domain::advance(o.payment, PaymentStatus::authorized, now);
-          domain::advance(o.payment, PaymentStatus::voided, now);
+          undo_payment(self, now);
           if (e.kind != ErrorKind::payment_unavailable)
             e = domain::make_error(ErrorKind::payment_unavailable,
                                    "payment did not answer within " +
@@ -333,17 +348,7 @@ void compensate_interrupted(OrderActor* self) {
   auto& o = s.order;
   auto now = domain::now_ms();
   spdlog::info("order {} was interrupted while {}; compensating", o.id, o.status());
-  if (o.payment.status == PaymentStatus::captured) {
-    money_back(self, RefundRequest{o.payment.id, o.amount, false});
-    domain::advance(o.payment, PaymentStatus::refunded, now);
-  } else if (o.payment.status == PaymentStatus::none) {
-    money_back(self, RefundRequest{o.payment.id, o.amount, true});
-    domain::advance(o.payment, PaymentStatus::authorized, now);
-    domain::advance(o.payment, PaymentStatus::voided, now);
-  } else if (o.payment.status == PaymentStatus::authorized) {
-    money_back(self, RefundRequest{o.payment.id, o.amount, true});
-    domain::advance(o.payment, PaymentStatus::voided, now);
-  }
+  undo_payment(self, now);
   release_hold(self);
   o.reason = "interrupted by a restart before it was confirmed";
   domain::advance(o, OrderPhase::rejected, now);

@@ -68,6 +68,20 @@ void release(ResourceState& st, const std::string& order_id) {
     st.calendar.release(order_id);
 }
 
+/// A request past its deadline (the order actor stopped waiting and will
+/// read the store instead) is refused, so nothing lands behind its back.
+std::optional<caf::error> too_late(domain::Timestamp deadline, const char* what,
+                                   const std::string& order_id) {
+  if (deadline == 0 || domain::now_ms() <= deadline) return std::nullopt;
+  return to_caf(ErrorKind::retry, std::string(what) + " of order " + order_id + " arrived too late");
+}
+
+/// Makes a hold final in whichever book the resource keeps.
+domain::Status confirm(ResourceState& st, const std::string& order_id) {
+  return st.spec.mode == domain::Mode::capacity ? st.capacity.confirm(order_id)
+                                                : st.calendar.confirm(order_id);
+}
+
 void schedule_resolve(ResourceActor* self) {
   if (self->state.resolving || self->state.in_doubt.empty()) return;
   self->state.resolving = true;
@@ -93,12 +107,7 @@ void resolve_in_doubt(ResourceActor* self) {
           const auto stored =
             stored_order ? stored_order->phase : domain::OrderPhase::rejected;
           if (stored_order && domain::occupies(*stored_order, s.spec)) {
-            if (holds(s, oid) && !is_confirmed(s, oid)) {
-              if (s.spec.mode == domain::Mode::capacity)
-                s.capacity.confirm(oid);
-              else
-                s.calendar.confirm(oid);
-            }
+            if (holds(s, oid) && !is_confirmed(s, oid)) confirm(s, oid);
           } else if (holds(s, oid)) {
             release(s, oid);  // never confirmed, or cancelled
           }
@@ -244,22 +253,17 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       const std::string oid = c.order.id;
       if (s.spec.mode == domain::Mode::dispatch) {
         // A call occupies nothing at its zone: the order record is all.
-        if (c.deadline != 0 && domain::now_ms() > c.deadline)
-          return to_caf(ErrorKind::retry, "confirmation of order " + oid + " arrived too late");
+        if (auto late = too_late(c.deadline, "confirmation", oid)) return *late;
         return write_durably(self, c.order, records::order_change(c.before, c.order),
                              [](ResourceState&, const std::string&) { return domain::ok_status(); });
       }
       if (!holds(s, oid))
         return to_caf(ErrorKind::retry, "the hold of order " + oid + " was lost (resource restarted)");
-      if (c.deadline != 0 && domain::now_ms() > c.deadline)
-        return to_caf(ErrorKind::retry, "confirmation of order " + oid + " arrived too late");
+      if (auto late = too_late(c.deadline, "confirmation", oid)) return *late;
       auto batch = records::order_change(c.before, c.order);
       batch.push_back(records::put_alloc(c.order));
       return write_durably(self, c.order, std::move(batch),
-                           [](ResourceState& st, const std::string& id) {
-                             return st.spec.mode == domain::Mode::capacity ? st.capacity.confirm(id)
-                                                                           : st.calendar.confirm(id);
-                           });
+                           [](ResourceState& st, const std::string& id) { return confirm(st, id); });
     },
     [=](ReleaseHold& r) -> ok_atom {
       auto& s = self->state;
@@ -273,15 +277,13 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       auto& s = self->state;
       const std::string oid = c.order.id;
       if (s.spec.mode == domain::Mode::dispatch) {
-        if (c.deadline != 0 && domain::now_ms() > c.deadline)
-          return to_caf(ErrorKind::retry, "cancellation of order " + oid + " arrived too late");
+        if (auto late = too_late(c.deadline, "cancellation", oid)) return *late;
         return write_durably(self, c.order, records::order_change(c.before, c.order),
                              [](ResourceState&, const std::string&) { return domain::ok_status(); });
       }
       if (!holds(s, oid))
         return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
-      if (c.deadline != 0 && domain::now_ms() > c.deadline)
-        return to_caf(ErrorKind::retry, "cancellation of order " + oid + " arrived too late");
+      if (auto late = too_late(c.deadline, "cancellation", oid)) return *late;
       auto batch = records::order_change(c.before, c.order);
       batch.push_back(records::erase_alloc(c.order));
       return write_durably(self, c.order, std::move(batch),
@@ -295,8 +297,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       const std::string oid = c.order.id;
       if (s.spec.mode != domain::Mode::dispatch && (!holds(s, oid) || !is_confirmed(s, oid)))
         return to_caf(ErrorKind::conflict, "order " + oid + " has no booking at " + s.spec.id);
-      if (c.deadline != 0 && domain::now_ms() > c.deadline)
-        return to_caf(ErrorKind::retry, "step of order " + oid + " arrived too late");
+      if (auto late = too_late(c.deadline, "step", oid)) return *late;
       auto batch = records::order_change(c.before, c.order);
       if (!c.frees)
         return write_durably(self, c.order, std::move(batch),
@@ -314,8 +315,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       const std::string oid = a.order.id;
       if (s.spec.mode != domain::Mode::capacity)
         return to_caf(ErrorKind::invalid_input, s.spec.id + " is not a rider (a capacity resource)");
-      if (a.deadline != 0 && domain::now_ms() > a.deadline)
-        return to_caf(ErrorKind::retry, "assignment of order " + oid + " arrived too late");
+      if (auto late = too_late(a.deadline, "assignment", oid)) return *late;
       if (holds(s, oid))
         return to_caf(ErrorKind::conflict, "order " + oid + " is already with " + s.spec.id);
       if (auto held = s.capacity.hold(oid, 1); !held)
@@ -329,8 +329,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
     },
     [=](RiderRelease& r) -> caf::result<domain::Order> {
       const std::string oid = r.order.id;
-      if (r.deadline != 0 && domain::now_ms() > r.deadline)
-        return to_caf(ErrorKind::retry, "release of order " + oid + " arrived too late");
+      if (auto late = too_late(r.deadline, "release", oid)) return *late;
       auto batch = records::order_change(r.before, r.order);
       batch.push_back(records::erase_rider_alloc(r.order));
       return write_durably(self, r.order, std::move(batch),

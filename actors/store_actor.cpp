@@ -26,7 +26,7 @@ struct StoreState {
   bool head_known = false;
   std::uint64_t log_retention = 100000;
   std::uint64_t trimmed_upto = 0;  ///< entries up to here are gone
-  int ticks = 0;
+  std::chrono::milliseconds trim_every{10000};
   static inline const char* name = "store";
 
   /// Runs when the actor exits, however it exits. (Not an attach_functor:
@@ -131,15 +131,17 @@ void commit_pending(caf::stateful_actor<StoreState>* self) {
 caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
                           std::shared_ptr<persistence::Store> store,
                           std::shared_ptr<StoreHealth> health, size_t max_batches,
-                          std::uint64_t log_retention) {
+                          std::uint64_t log_retention, std::chrono::milliseconds trim_every) {
   self->state.store = std::move(store);
   self->state.health = health ? std::move(health) : std::make_shared<StoreHealth>();
   self->state.max_batches = max_batches;
   self->state.log_retention = log_retention;
+  self->state.trim_every = trim_every;
   // Learn the head now, so metrics and lag are right before the first
   // append (retried on every tick until the store answers).
   load_log_head(self->state);
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+  self->delayed_send(self, self->state.trim_every, trim_atom::value);
   return {
     [=](tick_atom) {
       auto& st = self->state;
@@ -147,11 +149,16 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
       if (domain::now_ms() - st.last_commit >= 1000 || !st.health->healthy.load())
         note_health(st, st.store->ping());
       if (!st.head_known) load_log_head(st);
-      if (++st.ticks % 10 == 0 && st.health->healthy.load()) {
+      self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+    },
+    [=](trim_atom) {
+      auto& st = self->state;
+      if (!st.store) return;
+      if (st.health->healthy.load()) {
         commit_pending(self);
         trim_log(st);
       }
-      self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+      self->delayed_send(self, st.trim_every, trim_atom::value);
     },
     [=](StoreWrite& w) -> caf::result<ok_atom> {
       auto& st = self->state;
@@ -218,9 +225,9 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
 
 caf::actor spawn_store_actor(caf::actor_system& sys, std::shared_ptr<persistence::Store> store,
                              std::shared_ptr<StoreHealth> health, size_t max_batches,
-                             std::uint64_t log_retention) {
+                             std::uint64_t log_retention, std::chrono::milliseconds trim_every) {
   return sys.spawn<caf::detached>(store_actor, std::move(store), std::move(health), max_batches,
-                                  log_retention);
+                                  log_retention, trim_every);
 }
 
 }  // namespace troupe::actors

@@ -16,13 +16,14 @@
 /// never sees a later event before an earlier one. A failed commit's numbers
 /// are not reused (gaps are allowed).
 ///
-/// Retention: every 10 s the log is trimmed to `log_retention` events behind
+/// Retention: every `trim_every` (10 s) the log is trimmed to `log_retention` events behind
 /// the slowest subscriber (their cursors are read from the store), so a
 /// stopped subscriber keeps everything it has not applied yet.
 ///
 /// Runs detached (its own thread) because commits block.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,6 +55,7 @@ caf::actor spawn_store_actor(caf::actor_system& sys,
                              std::shared_ptr<persistence::Store> store,
                              std::shared_ptr<StoreHealth> health = nullptr,
                              size_t max_batches = 4096,
-                             std::uint64_t log_retention = 100000);
+                             std::uint64_t log_retention = 100000,
+                             std::chrono::milliseconds trim_every = std::chrono::seconds(10));
 
 }  // namespace troupe::actors

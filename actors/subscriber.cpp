@@ -141,6 +141,14 @@ void poll(Subscriber* self) {
         [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });
     return;
   }
+  // Nothing new since the last commit: no store round trip (a read would
+  // also make the store actor commit early, splitting its group commits).
+  if (s.ctx->store_health->log_head.load() <= s.cursor) {
+    s.backoff = std::chrono::milliseconds(100);
+    board(self, [](SubscriberStatus& b) { b.last_error.clear(); });
+    self->delayed_send(self, idle_poll, tick_atom::value);
+    return;
+  }
   self->request(store, s.ctx->timeouts.store_write, LogRead{s.cursor, page_size})
     .then([=](std::vector<persistence::Record>& recs) { apply_page(self, recs); },
           [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });

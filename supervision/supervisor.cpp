@@ -121,7 +121,7 @@ void start_service(KindSup* self) {
   caf::actor a;
   if (s.kind == Kind::store)
     a = spawn_store_actor(self->system(), s.ctx->store_adapter, s.ctx->store_health, 4096,
-                          s.ctx->event_retention);
+                          s.ctx->event_retention, s.ctx->event_trim_every);
   else
     a = spawn_payment_pool(self->system(), s.ctx->payments_options, s.ctx->gateway);
   self->monitor(a);
@@ -325,6 +325,10 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
     if (it == s.children.end()) return;
     const std::string id = it->second;
     s.children.erase(it);
+    // A dead subscriber is not addressable until restarted (crash -> 404).
+    if (auto sub = s.subscribers.find(id);
+        sub != s.subscribers.end() && sub->second.address() == dm.source)
+      s.subscribers.erase(sub);
     if (!dm.reason || dm.reason == caf::exit_reason::normal) {
       if (s.kind == Kind::orders) s.ctx->directory->remove_order(id, dm.source);
       return;
