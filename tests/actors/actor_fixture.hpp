@@ -67,6 +67,7 @@ class ActorFixture : public ::testing::Test {
   std::shared_ptr<actors::GatewaySettings> gateway = std::make_shared<actors::GatewaySettings>();
   size_t payment_workers = 4;
   std::uint64_t event_retention = 100000;
+  std::chrono::milliseconds event_trim_every{10000};
 
   // ---- the running system ----
   std::string dir;
@@ -122,6 +123,7 @@ class ActorFixture : public ::testing::Test {
     c->payments_options.call_timeout = timeouts.payment;
     c->timeouts = timeouts;
     c->event_retention = event_retention;
+    c->event_trim_every = event_trim_every;
     ctx = c;
     supervision::SupervisionConfig sc;
     sc.resources = policy;
@@ -132,6 +134,7 @@ class ActorFixture : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     store = directory->service("store");
     payments = directory->service("payments");
+    ASSERT_TRUE(store && payments) << "the supervision tree did not register store and payments";
     self_ = std::make_unique<caf::scoped_actor>(*sys);
   }
 

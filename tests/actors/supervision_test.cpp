@@ -310,7 +310,11 @@ TEST_F(OrphanedPayment, AnOrderThatDiesBeforeItIsDurableHasItsChargeUndone) {
     ids = directory->TEST_order_ids();
     return !ids.empty();
   }));
-  std::this_thread::sleep_for(100ms);  // the charge is now at the gateway
+  // Wait until the charge is at the payment pool (its breaker counts it).
+  ASSERT_TRUE(eventually([&] {
+    auto b = ask<actors::BreakerView>(payments, actors::breaker_atom::value);
+    return b.ok() && b.value->calls >= 1;
+  }));
   ASSERT_TRUE(ask<ok_atom>(supervisor, CrashActor{"order", ids[0]}).ok());
   pending.receive([](domain::Order&) { ADD_FAILURE() << "a crashed order cannot confirm"; },
                   [](caf::error&) {});

@@ -170,7 +170,13 @@ TEST(Admin, BreakerOpensOnTimeoutsAnswersFastAndClosesByItself) {
 
   // The gateway recovers: after the cool-down one trial closes the breaker.
   ASSERT_EQ(http.post("/admin/faults", json{{"clear", true}}).status, 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  // Until the cool-down is over (bounded poll; an open breaker reports at
+  // least 1 ms left, so 1 means "at most 1 ms": wait that out too).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (http.get("/admin/payments/breaker").body_json().value("retryAfterMs", -1) > 1 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
   auto ok = http.post("/v1/orders", order_body("show-1", 1));
   EXPECT_EQ(ok.status, 201) << ok.describe();
   auto b3 = http.get("/admin/payments/breaker").body_json();

@@ -109,7 +109,7 @@ inline long long event_id_of(const json& history, const std::string& status) {
 // Bounded waits
 
 /// Polls `ok` every 20 ms until it holds or `timeout` passes. Whether it held.
-inline bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds timeout = 5s) {
+inline bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds timeout = 10s) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     if (ok()) return true;
@@ -213,14 +213,12 @@ inline bool subscriber_at_head(const json& subs, const std::string& name, long l
 inline long long log_head(Http& http) { return jnum(subscribers_of(http), "logHead"); }
 
 /// Waits (bounded) until `names` have applied every event of every order
-/// change so far. A declined or failed order is answered (402/503) before its
-/// rejection is durable (the write-ahead record says `held` until then, a
-/// half-done order for /admin/reconcile), so first wait until no order is
-/// half-done; then every event is in the log, and the log head read then is
-/// what the subscribers must reach.
+/// change so far: first until no order is half-done (an order still between
+/// its write-ahead and its end has events to come), then until the
+/// subscribers reach the log head read at that moment.
 inline ::testing::AssertionResult ViewsCaughtUp(
   Http& http, const std::vector<std::string>& names = {"notifier", "mypage", "report"},
-  std::chrono::milliseconds timeout = 5s) {
+  std::chrono::milliseconds timeout = 10s) {
   json rec;
   if (!eventually(
         [&] {
@@ -323,6 +321,11 @@ inline ::testing::AssertionResult Balanced(Http& http, json& rec,
     return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "/admin/reconcile not balanced within "
                                        << timeout.count() << " ms: " << rec.dump();
+}
+
+inline ::testing::AssertionResult Balanced(Http& http) {
+  json rec;
+  return Balanced(http, rec);
 }
 
 }  // namespace troupe_it

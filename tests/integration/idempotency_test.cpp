@@ -16,7 +16,7 @@
 #include <mutex>
 #include <thread>
 
-#include "server.hpp"
+#include "flow_support.hpp"
 
 using namespace troupe_it;
 
@@ -38,44 +38,8 @@ Reply cancel_key(Http& http, const std::string& order_id, const std::string& key
 
 bool replayed(const Reply& r) { return r.header("Idempotent-Replayed") == "true"; }
 
-bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (ok()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
-json get_json(Http& http, const std::string& path) {
-  auto r = http.get(path);
-  if (r.status != 200) return json(json::value_t::discarded);
-  return r.body_json();
-}
-
-long long num(const json& j, const char* k) {
-  return j.is_object() && j.contains(k) && j[k].is_number_integer() ? j[k].get<long long>() : -1;
-}
-
 /// The simulated gateway's books.
 json gateway(Http& http) { return get_json(http, "/admin/payments/gateway"); }
-
-/// Waits (bounded) until every subscriber runs at the log head: the views
-/// then hold every change made so far.
-::testing::AssertionResult ViewsCaughtUp(Http& http) {
-  json last;
-  const bool ok = eventually([&] {
-    last = get_json(http, "/admin/subscribers");
-    if (!last.is_object() || !last.contains("subscribers")) return false;
-    for (const auto& s : last["subscribers"])
-      if (s.value("running", false) != true || num(s, "lag") != 0 ||
-          num(s, "cursor") != num(last, "logHead"))
-        return false;
-    return true;
-  });
-  if (ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "subscribers not caught up: " << last.dump();
-}
 
 /// The customer's orders on their page, after the views caught up.
 json mypage_orders(Http& http, const std::string& customer) {
@@ -83,16 +47,6 @@ json mypage_orders(Http& http, const std::string& customer) {
   auto j = get_json(http, "/v1/customers/" + customer + "/mypage");
   if (!j.is_object() || !j.contains("orders")) return json::array();
   return j["orders"];
-}
-
-::testing::AssertionResult Balanced(Http& http) {
-  json last;
-  if (eventually([&] {
-        last = get_json(http, "/admin/reconcile");
-        return last.is_object() && last.value("balanced", false) == true;
-      }))
-    return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "not balanced: " << last.dump();
 }
 
 ::testing::AssertionResult IsProblemType(const Reply& r, int status, const std::string& type) {
@@ -115,12 +69,6 @@ json mypage_orders(Http& http, const std::string& customer) {
   return ::testing::AssertionSuccess();
 }
 
-std::vector<std::string> with_faults() {
-  auto args = fast_payments();
-  args.push_back("--enable-faults");
-  return args;
-}
-
 }  // namespace
 
 TEST(Idempotency, SameKeyAndBodyReplaysTheFirstAnswer) {
@@ -128,7 +76,7 @@ TEST(Idempotency, SameKeyAndBodyReplaysTheFirstAnswer) {
   ASSERT_EQ(server.start(), "");
   auto http = server.http();
   ASSERT_TRUE(Register(http, musical("show-1")));
-  const long long payments_before = num(gateway(http), "payments");
+  const long long payments_before = jnum(gateway(http), "payments");
 
   auto first = post_key(http, "/v1/orders", seat_order("show-1", 3, "alice"), "order-1");
   ASSERT_EQ(first.status, 201) << first.describe();
@@ -151,8 +99,8 @@ TEST(Idempotency, SameKeyAndBodyReplaysTheFirstAnswer) {
 
   // Nothing ran again: 3 seats, one payment, one order.
   EXPECT_EQ(available(http, "show-1"), 97);
-  EXPECT_EQ(num(gateway(http), "payments"), payments_before + 1) << gateway(http).dump();
-  EXPECT_EQ(num(gateway(http), "captured"), 3 * 50000) << gateway(http).dump();
+  EXPECT_EQ(jnum(gateway(http), "payments"), payments_before + 1) << gateway(http).dump();
+  EXPECT_EQ(jnum(gateway(http), "captured"), 3 * 50000) << gateway(http).dump();
   auto orders = mypage_orders(http, "alice");
   ASSERT_EQ(orders.size(), 1u) << orders.dump();
   EXPECT_EQ(str(orders[0], "orderId"), order_id);
@@ -199,7 +147,7 @@ TEST(Idempotency, FiftyConcurrentRetriesPlaceOneOrder) {
   ASSERT_EQ(server.start(), "");
   auto http = server.http();
   ASSERT_TRUE(Register(http, musical("show-1")));
-  const long long payments_before = num(gateway(http), "payments");
+  const long long payments_before = jnum(gateway(http), "payments");
 
   constexpr int n = 50;
   std::vector<Reply> replies(n);
@@ -260,7 +208,7 @@ TEST(Idempotency, FiftyConcurrentRetriesPlaceOneOrder) {
   EXPECT_TRUE(SameAnswer(*original, last));
 
   EXPECT_EQ(available(http, "show-1"), 98);
-  EXPECT_EQ(num(gateway(http), "payments"), payments_before + 1) << gateway(http).dump();
+  EXPECT_EQ(jnum(gateway(http), "payments"), payments_before + 1) << gateway(http).dump();
   EXPECT_EQ(mypage_orders(http, "carol").size(), 1u);
   EXPECT_TRUE(Balanced(http));
   std::printf("50 concurrent retries: %d original, %d replays, %d in progress\n", originals,
@@ -348,8 +296,8 @@ TEST(Idempotency, CancelAndStepsWithAKeyRunOnce) {
   EXPECT_TRUE(IsProblem(http.post_raw("/v1/orders/" + order_id + "/cancel", ""), 409));
   EXPECT_EQ(available(http, "show-1"), 100);
   auto g = gateway(http);
-  EXPECT_EQ(num(g, "refunded"), 2 * 50000) << "one refund: " << g.dump();
-  EXPECT_EQ(num(g, "net"), 0) << g.dump();
+  EXPECT_EQ(jnum(g, "refunded"), 2 * 50000) << "one refund: " << g.dump();
+  EXPECT_EQ(jnum(g, "net"), 0) << g.dump();
 
   // An unknown order with a key is a 404, not remembered.
   EXPECT_TRUE(IsProblem(cancel_key(http, "no-such-order", "cancel-2"), 404));
@@ -406,7 +354,7 @@ TEST(Idempotency, ClientErrorsAreReplayed) {
 }
 
 TEST(Idempotency, ServiceUnavailableIsNotRemembered) {
-  TroupeServer server(with_faults());
+  TroupeServer server(fast_payments_with_faults());
   ASSERT_EQ(server.start(), "");
   auto http = server.http();
   ASSERT_TRUE(Register(http, musical("show-1")));

@@ -7,39 +7,11 @@
 #include <set>
 #include <thread>
 
-#include "server.hpp"
+#include "flow_support.hpp"
 
 using namespace troupe_it;
 
 namespace {
-
-bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (ok()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
-long long num(const json& j, const char* k) {
-  return j.is_object() && j.contains(k) && j[k].is_number_integer() ? j[k].get<long long>() : -1;
-}
-
-::testing::AssertionResult ViewsCaughtUp(Http& http) {
-  json last;
-  const bool ok = eventually([&] {
-    last = http.get("/admin/subscribers").body_json();
-    if (!last.is_object() || !last.contains("subscribers")) return false;
-    for (const auto& s : last["subscribers"])
-      if (s.value("running", false) != true || num(s, "lag") != 0 ||
-          num(s, "cursor") != num(last, "logHead"))
-        return false;
-    return true;
-  });
-  if (ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "subscribers not caught up: " << last.dump();
-}
 
 /// Walks every page of `query` (without cursor) and returns the items in
 /// order; fails on a page over `limit` items or a walk that does not end.

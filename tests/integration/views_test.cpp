@@ -16,68 +16,17 @@
 #include <set>
 #include <thread>
 
-#include "server.hpp"
+#include "flow_support.hpp"
 
 using namespace troupe_it;
 
 namespace {
 
-std::vector<std::string> with_faults() {
-  auto args = fast_payments();
-  args.push_back("--enable-faults");
-  return args;
-}
-
-/// Polls `ok` every 20 ms until it holds or `timeout` passes. Whether it held.
-bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (ok()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
-json get_json(Http& http, const std::string& path) {
-  auto r = http.get(path);
-  if (r.status != 200) return json(json::value_t::discarded);
-  return r.body_json();
-}
-
-json subscribers(Http& http) { return get_json(http, "/admin/subscribers"); }
-
-/// The entry of subscriber `name` in a /admin/subscribers body (null if absent).
-json subscriber(const json& subs, const std::string& name) {
-  if (!subs.is_object() || !subs.contains("subscribers") || !subs["subscribers"].is_array())
-    return json();
-  for (const auto& s : subs["subscribers"])
-    if (str(s, "name") == name) return s;
-  return json();
-}
-
-/// j[k], or null when j is not an object or has no k (never throws).
-json field(const json& j, const char* k) {
-  return j.is_object() && j.contains(k) ? j[k] : json();
-}
-
-long long num(const json& j, const char* k) {
-  return j.is_object() && j.contains(k) && j[k].is_number_integer() ? j[k].get<long long>() : -1;
-}
-
-/// Subscriber `name` runs and has applied every event up to the log head,
-/// which is at least `min_head`.
-bool caught_up(const json& subs, const std::string& name, long long min_head) {
-  const auto s = subscriber(subs, name);
-  const long long head = num(subs, "logHead");
-  return field(s, "running") == true && head >= min_head &&
-         num(s, "cursor") == head && num(s, "lag") == 0;
-}
-
 /// Every subscriber runs with its cursor at `cursor` (whatever logHead says).
 bool cursors_at(const json& subs, long long cursor) {
   for (const char* n : {"notifier", "mypage", "report"}) {
-    const auto s = subscriber(subs, n);
-    if (field(s, "running") != true || num(s, "cursor") != cursor) return false;
+    const auto s = subscriber_entry(subs, n);
+    if (jfield(s, "running") != true || jnum(s, "cursor") != cursor) return false;
   }
   return true;
 }
@@ -87,18 +36,18 @@ bool cursors_at(const json& subs, long long cursor) {
 /// log head with no lag.
 void expect_resumed_at(Http& http, long long head, json& subs) {
   EXPECT_TRUE(eventually([&] {
-    subs = subscribers(http);
+    subs = subscribers_of(http);
     return cursors_at(subs, head);
   })) << "the subscribers resume at their stored cursors (" << head << "): " << subs.dump();
-  EXPECT_EQ(num(subs, "logHead"), head)
+  EXPECT_EQ(jnum(subs, "logHead"), head)
       << "after a restart /admin/subscribers shows the stored log head: " << subs.dump();
   for (const char* n : {"notifier", "mypage", "report"})
-    EXPECT_EQ(num(subscriber(subs, n), "lag"), 0) << n << ": " << subs.dump();
+    EXPECT_EQ(jnum(subscriber_entry(subs, n), "lag"), 0) << n << ": " << subs.dump();
 }
 
 bool all_caught_up(const json& subs, long long min_head) {
   for (const char* n : {"notifier", "mypage", "report"})
-    if (!caught_up(subs, n, min_head)) return false;
+    if (!subscriber_at_head(subs, n, min_head)) return false;
   return true;
 }
 
@@ -108,7 +57,7 @@ bool all_caught_up(const json& subs, long long min_head) {
                                        std::chrono::milliseconds timeout = 5s) {
   if (eventually(
         [&] {
-          last = subscribers(http);
+          last = subscribers_of(http);
           return all_caught_up(last, min_head);
         },
         timeout))
@@ -123,40 +72,21 @@ bool all_caught_up(const json& subs, long long min_head) {
   return AllCaughtUp(http, min_head, last);
 }
 
-json notifications_of(Http& http, const std::string& customer) {
+json notes_raw(Http& http, const std::string& customer) {
   auto j = get_json(http, "/v1/customers/" + customer + "/notifications");
   if (!j.is_object() || !j.contains("notifications") || !j["notifications"].is_array())
     return json();  // null: size 0, equal to no array
   return j["notifications"];
 }
 
-json mypage_of(Http& http, const std::string& customer) {
+json mypage_raw(Http& http, const std::string& customer) {
   return get_json(http, "/v1/customers/" + customer + "/mypage");
 }
 
-json report_of(Http& http, const std::string& resource) {
+json report_raw(Http& http, const std::string& resource) {
   return get_json(http, "/v1/resources/" + resource + "/report");
 }
 
-size_t array_size(const json& j, const char* k) {
-  return j.is_object() && j.contains(k) && j[k].is_array() ? j[k].size() : 0;
-}
-
-/// The statuses of a history array, in order.
-std::vector<std::string> statuses(const json& history) {
-  std::vector<std::string> out;
-  if (!history.is_array()) return out;
-  for (const auto& h : history) out.push_back(str(h, "status"));
-  return out;
-}
-
-/// The entry of `list` whose orderId is `id` (null if absent).
-json by_order(const json& list, const std::string& id) {
-  if (!list.is_array()) return json();
-  for (const auto& o : list)
-    if (str(o, "orderId") == id) return o;
-  return json();
-}
 
 /// Checks the notifications are well formed for `customer`, their eventIds
 /// distinct; returns eventId -> notification.
@@ -188,13 +118,13 @@ std::map<std::string, int> kinds(const json& notes, const std::string& order_id 
 /// Checks a report's totals.
 void expect_report(const json& rep, long long bookings, long long active, long long cancelled,
                    long long rejected, long long captured, long long refunds) {
-  EXPECT_EQ(num(rep, "bookings"), bookings) << rep.dump();
-  EXPECT_EQ(num(rep, "active"), active) << rep.dump();
-  EXPECT_EQ(num(rep, "cancelled"), cancelled) << rep.dump();
-  EXPECT_EQ(num(rep, "rejected"), rejected) << rep.dump();
-  EXPECT_EQ(num(rep, "captured"), captured) << rep.dump();
-  EXPECT_EQ(num(rep, "refunds"), refunds) << rep.dump();
-  EXPECT_EQ(num(rep, "revenue"), captured - refunds) << rep.dump();
+  EXPECT_EQ(jnum(rep, "bookings"), bookings) << rep.dump();
+  EXPECT_EQ(jnum(rep, "active"), active) << rep.dump();
+  EXPECT_EQ(jnum(rep, "cancelled"), cancelled) << rep.dump();
+  EXPECT_EQ(jnum(rep, "rejected"), rejected) << rep.dump();
+  EXPECT_EQ(jnum(rep, "captured"), captured) << rep.dump();
+  EXPECT_EQ(jnum(rep, "refunds"), refunds) << rep.dump();
+  EXPECT_EQ(jnum(rep, "revenue"), captured - refunds) << rep.dump();
 }
 
 /// The report's lines have distinct orderIds; returns them.
@@ -210,32 +140,19 @@ std::set<std::string> report_order_ids(const json& rep) {
   return ids;
 }
 
-/// Waits (bounded) until /admin/reconcile is balanced with no half-done order.
-::testing::AssertionResult Balanced(Http& http, json& rec, std::chrono::milliseconds timeout = 5s) {
-  if (eventually(
-        [&] {
-          rec = get_json(http, "/admin/reconcile");
-          return field(rec, "balanced") == true && num(field(rec, "orders"), "halfDone") == 0;
-        },
-        timeout))
-    return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "/admin/reconcile not balanced within "
-                                       << timeout.count() << " ms: " << rec.dump();
-}
-
 void expect_reconcile(const json& rec, long long confirmed, long long cancelled, long long rejected,
                       long long confirmed_amount, long long captured, long long refunded) {
-  const auto o = field(rec, "orders");
-  EXPECT_EQ(num(o, "confirmed"), confirmed) << rec.dump();
-  EXPECT_EQ(num(o, "cancelled"), cancelled) << rec.dump();
-  EXPECT_EQ(num(o, "rejected"), rejected) << rec.dump();
-  EXPECT_EQ(num(o, "halfDone"), 0) << rec.dump();
-  EXPECT_EQ(num(rec, "confirmedAmount"), confirmed_amount) << rec.dump();
-  const auto g = field(rec, "gateway");
-  EXPECT_EQ(num(g, "captured"), captured) << rec.dump();
-  EXPECT_EQ(num(g, "refunded"), refunded) << rec.dump();
-  EXPECT_EQ(num(g, "net"), confirmed_amount) << rec.dump();
-  EXPECT_EQ(num(rec, "violationCount"), 0) << rec.dump();
+  const auto o = jfield(rec, "orders");
+  EXPECT_EQ(jnum(o, "confirmed"), confirmed) << rec.dump();
+  EXPECT_EQ(jnum(o, "cancelled"), cancelled) << rec.dump();
+  EXPECT_EQ(jnum(o, "rejected"), rejected) << rec.dump();
+  EXPECT_EQ(jnum(o, "halfDone"), 0) << rec.dump();
+  EXPECT_EQ(jnum(rec, "confirmedAmount"), confirmed_amount) << rec.dump();
+  const auto g = jfield(rec, "gateway");
+  EXPECT_EQ(jnum(g, "captured"), captured) << rec.dump();
+  EXPECT_EQ(jnum(g, "refunded"), refunded) << rec.dump();
+  EXPECT_EQ(jnum(g, "net"), confirmed_amount) << rec.dump();
+  EXPECT_EQ(jnum(rec, "violationCount"), 0) << rec.dump();
   EXPECT_TRUE(rec.contains("violations") && rec["violations"].is_array() &&
               rec["violations"].empty())
       << rec.dump();
@@ -247,7 +164,7 @@ long long confirmed_amount(Http& http, const std::vector<std::string>& ids) {
   for (const auto& id : ids) {
     auto o = get_json(http, "/v1/orders/" + id);
     EXPECT_TRUE(o.is_object()) << "order " << id;
-    if (str(o, "status") == "confirmed") sum += num(o, "amount");
+    if (str(o, "status") == "confirmed") sum += jnum(o, "amount");
   }
   return sum;
 }
@@ -257,12 +174,6 @@ std::string place(Http& http, const std::string& resource, long long q, const st
   EXPECT_EQ(r.status, 201) << r.describe();
   EXPECT_EQ(str(r.body_json(), "status"), "confirmed") << r.describe();
   return str(r.body_json(), "orderId");
-}
-
-::testing::AssertionResult Fault(Http& http, const json& body) {
-  auto r = http.post("/admin/faults", body);
-  if (r.status == 200) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "fault " << body.dump() << ": " << r.describe();
 }
 
 /// A webhook receiver inside the test: answers 503 while `failing`, else 200,
@@ -285,7 +196,13 @@ class WebhookSink {
       }
     });
     port_ = svr_.bind_to_any_port("127.0.0.1");
-    if (port_ > 0) thread_ = std::thread([this] { svr_.listen_after_bind(); });
+    if (port_ > 0) {
+      thread_ = std::thread([this] { svr_.listen_after_bind(); });
+      // stop() is a no-op until the listener runs: wait (bounded), so the
+      // destructor can always end it.
+      for (int i = 0; i < 500 && !svr_.is_running(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
   ~WebhookSink() {
     svr_.stop();
@@ -331,7 +248,7 @@ class WebhookSink {
 // one; another customer on another show. Every view shows exactly that, and
 // the money reconciles.
 TEST(Views, MyPageNotificationsAndReportOfTheMusicalFlow) {
-  TroupeServer server(with_faults());
+  TroupeServer server(fast_payments_with_faults());
   ASSERT_EQ(server.start(), "");
   auto http = server.http();
   ASSERT_TRUE(Register(http, musical("show-v", 10, 1000)));
@@ -344,16 +261,16 @@ TEST(Views, MyPageNotificationsAndReportOfTheMusicalFlow) {
     ASSERT_EQ(n.status, 200) << n.describe();
     EXPECT_EQ(n.header("Content-Type").rfind("application/json", 0), 0u) << n.describe();
     EXPECT_EQ(str(n.body_json(), "customerId"), me);
-    EXPECT_EQ(field(n.body_json(), "notifications"), json::array()) << n.describe();
+    EXPECT_EQ(jfield(n.body_json(), "notifications"), json::array()) << n.describe();
     auto m = http.get("/v1/customers/" + me + "/mypage");
     ASSERT_EQ(m.status, 200) << m.describe();
-    EXPECT_EQ(field(m.body_json(), "orders"), json::array()) << m.describe();
+    EXPECT_EQ(jfield(m.body_json(), "orders"), json::array()) << m.describe();
     auto rep = http.get("/v1/resources/show-v/report");
     ASSERT_EQ(rep.status, 200) << rep.describe();
     expect_report(rep.body_json(), 0, 0, 0, 0, 0, 0);
-    EXPECT_EQ(field(rep.body_json(), "orders"), json::array()) << rep.describe();
-    auto subs = subscribers(http);
-    EXPECT_EQ(num(subs, "logHead"), 0) << "registering resources appends no order event: "
+    EXPECT_EQ(jfield(rep.body_json(), "orders"), json::array()) << rep.describe();
+    auto subs = subscribers_of(http);
+    EXPECT_EQ(jnum(subs, "logHead"), 0) << "registering resources appends no order event: "
                                        << subs.dump();
   }
 
@@ -381,20 +298,20 @@ TEST(Views, MyPageNotificationsAndReportOfTheMusicalFlow) {
   // refunded (3); the other order 5.
   json subs;
   ASSERT_TRUE(AllCaughtUp(http, 23, subs));
-  EXPECT_EQ(num(subs, "logHead"), 23) << subs.dump();
+  EXPECT_EQ(jnum(subs, "logHead"), 23) << subs.dump();
   ASSERT_EQ(subs["subscribers"].size(), 3u) << subs.dump();
   for (const char* n : {"notifier", "mypage", "report"}) {
-    auto s = subscriber(subs, n);
-    EXPECT_EQ(field(s, "running"), true) << n << ": " << subs.dump();
-    EXPECT_EQ(num(s, "lag"), 0) << n << ": " << subs.dump();
-    EXPECT_EQ(num(s, "cursor"), num(subs, "logHead")) << n << ": " << subs.dump();
+    auto s = subscriber_entry(subs, n);
+    EXPECT_EQ(jfield(s, "running"), true) << n << ": " << subs.dump();
+    EXPECT_EQ(jnum(s, "lag"), 0) << n << ": " << subs.dump();
+    EXPECT_EQ(jnum(s, "cursor"), jnum(subs, "logHead")) << n << ": " << subs.dump();
   }
 
   // ---- mypage
-  auto page = mypage_of(http, me);
+  auto page = mypage_raw(http, me);
   ASSERT_TRUE(page.is_object()) << "mypage of " << me;
   EXPECT_EQ(str(page, "customerId"), me);
-  ASSERT_EQ(array_size(page, "orders"), 3u) << page.dump();
+  ASSERT_EQ(jsize(page, "orders"), 3u) << page.dump();
   // In the order they were placed.
   EXPECT_EQ(str(page["orders"][0], "orderId"), a) << page.dump();
   EXPECT_EQ(str(page["orders"][1], "orderId"), b) << page.dump();
@@ -421,35 +338,35 @@ TEST(Views, MyPageNotificationsAndReportOfTheMusicalFlow) {
     EXPECT_TRUE(v >= 1 && v <= 23) << "eventId " << id << " outside the log";
   }
 
-  json pa = by_order(page["orders"], a);
+  json pa = entry_of(page["orders"], a);
   EXPECT_EQ(str(pa, "status"), "confirmed") << pa.dump();
-  EXPECT_EQ(num(pa, "amount"), 2000) << pa.dump();
-  EXPECT_EQ(statuses(pa["history"]), (std::vector<std::string>{"placed", "held", "confirmed"}))
+  EXPECT_EQ(jnum(pa, "amount"), 2000) << pa.dump();
+  EXPECT_EQ(statuses_of(pa["history"]), (std::vector<std::string>{"placed", "held", "confirmed"}))
       << pa.dump();
   EXPECT_EQ(str(pa["payment"], "status"), "captured") << pa.dump();
-  EXPECT_EQ(num(pa["payment"], "amount"), 2000) << pa.dump();
-  EXPECT_EQ(statuses(pa["payment"]["history"]),
+  EXPECT_EQ(jnum(pa["payment"], "amount"), 2000) << pa.dump();
+  EXPECT_EQ(statuses_of(pa["payment"]["history"]),
             (std::vector<std::string>{"authorized", "captured"}))
       << pa.dump();
 
-  json pb = by_order(page["orders"], b);
+  json pb = entry_of(page["orders"], b);
   EXPECT_EQ(str(pb, "status"), "rejected") << pb.dump();
-  EXPECT_EQ(num(pb, "amount"), 3000) << pb.dump();
-  EXPECT_EQ(statuses(pb["history"]), (std::vector<std::string>{"placed", "held", "rejected"}))
+  EXPECT_EQ(jnum(pb, "amount"), 3000) << pb.dump();
+  EXPECT_EQ(statuses_of(pb["history"]), (std::vector<std::string>{"placed", "held", "rejected"}))
       << pb.dump();
   EXPECT_EQ(str(pb["payment"], "status"), "declined") << pb.dump();
-  EXPECT_EQ(statuses(pb["payment"]["history"]), (std::vector<std::string>{"declined"}))
+  EXPECT_EQ(statuses_of(pb["payment"]["history"]), (std::vector<std::string>{"declined"}))
       << pb.dump();
   EXPECT_FALSE(str(pb, "reason").empty()) << "a rejected order says why: " << pb.dump();
 
-  json pc = by_order(page["orders"], c);
+  json pc = entry_of(page["orders"], c);
   EXPECT_EQ(str(pc, "status"), "cancelled") << pc.dump();
-  EXPECT_EQ(num(pc, "amount"), 1000) << pc.dump();
-  EXPECT_EQ(statuses(pc["history"]),
+  EXPECT_EQ(jnum(pc, "amount"), 1000) << pc.dump();
+  EXPECT_EQ(statuses_of(pc["history"]),
             (std::vector<std::string>{"placed", "held", "confirmed", "cancelled"}))
       << pc.dump();
   EXPECT_EQ(str(pc["payment"], "status"), "refunded") << pc.dump();
-  EXPECT_EQ(statuses(pc["payment"]["history"]),
+  EXPECT_EQ(statuses_of(pc["payment"]["history"]),
             (std::vector<std::string>{"authorized", "captured", "refunded"}))
       << pc.dump();
 
@@ -462,7 +379,7 @@ TEST(Views, MyPageNotificationsAndReportOfTheMusicalFlow) {
             << o.dump();
 
   // ---- notifications: exactly 4, distinct eventIds, the right kinds.
-  auto notes = notifications_of(http, me);
+  auto notes = notes_raw(http, me);
   ASSERT_EQ(notes.size(), 4u) << notes.dump();
   auto by_id = check_notifications(notes, me);
   EXPECT_EQ(by_id.size(), 4u);
@@ -477,52 +394,52 @@ TEST(Views, MyPageNotificationsAndReportOfTheMusicalFlow) {
   for (const auto& n : notes) {
     EXPECT_EQ(str(n, "resourceId"), "show-v") << n.dump();
     const auto& oid = str(n, "orderId");
-    EXPECT_EQ(num(n, "amount"), oid == a ? 2000 : oid == b ? 3000 : 1000) << n.dump();
+    EXPECT_EQ(jnum(n, "amount"), oid == a ? 2000 : oid == b ? 3000 : 1000) << n.dump();
     // The notification's eventId is that of the order's status change.
-    const auto po = by_order(page["orders"], oid);
+    const auto po = entry_of(page["orders"], oid);
     const std::string want = str(n, "kind") == "booking-confirmed" ? "confirmed"
                              : str(n, "kind") == "booking-rejected" ? "rejected"
                                                                     : "cancelled";
     std::string event_id;
-    for (const auto& h : field(po, "history"))
+    for (const auto& h : jfield(po, "history"))
       if (str(h, "status") == want) event_id = str(h, "eventId");
     EXPECT_EQ(str(n, "eventId"), event_id) << n.dump() << " vs " << po.dump();
   }
   // mypage carries the same notifications.
-  EXPECT_EQ(field(page, "notifications"), notes) << page.dump();
+  EXPECT_EQ(jfield(page, "notifications"), notes) << page.dump();
 
   // The other customer sees only hers.
-  auto theirs = notifications_of(http, "c-someone-else");
+  auto theirs = notes_raw(http, "c-someone-else");
   ASSERT_EQ(theirs.size(), 1u) << theirs.dump();
   EXPECT_EQ(str(theirs[0], "orderId"), other);
-  EXPECT_EQ(array_size(mypage_of(http, "c-someone-else"), "orders"), 1u);
+  EXPECT_EQ(jsize(mypage_raw(http, "c-someone-else"), "orders"), 1u);
 
   // ---- report of show-v: A active, B rejected, C cancelled.
-  auto rep = report_of(http, "show-v");
+  auto rep = report_raw(http, "show-v");
   ASSERT_TRUE(rep.is_object());
   EXPECT_EQ(str(rep, "resourceId"), "show-v");
   expect_report(rep, /*bookings*/ 2, /*active*/ 1, /*cancelled*/ 1, /*rejected*/ 1,
                 /*captured*/ 3000, /*refunds*/ 1000);
   EXPECT_EQ(report_order_ids(rep), (std::set<std::string>{a, b, c})) << rep.dump();
-  for (const auto& l : field(rep, "orders")) {
+  for (const auto& l : jfield(rep, "orders")) {
     EXPECT_EQ(str(l, "customerId"), me) << l.dump();
     const auto id = str(l, "orderId");
     if (id == a) {
       EXPECT_EQ(str(l, "status"), "confirmed") << l.dump();
-      EXPECT_EQ(num(l, "amount"), 2000) << l.dump();
-      EXPECT_EQ(num(l, "captured"), 2000) << l.dump();
-      EXPECT_EQ(num(l, "refunded"), 0) << l.dump();
+      EXPECT_EQ(jnum(l, "amount"), 2000) << l.dump();
+      EXPECT_EQ(jnum(l, "captured"), 2000) << l.dump();
+      EXPECT_EQ(jnum(l, "refunded"), 0) << l.dump();
     } else if (id == b) {
       EXPECT_EQ(str(l, "status"), "rejected") << l.dump();
-      EXPECT_EQ(num(l, "captured"), 0) << l.dump();
-      EXPECT_EQ(num(l, "refunded"), 0) << l.dump();
+      EXPECT_EQ(jnum(l, "captured"), 0) << l.dump();
+      EXPECT_EQ(jnum(l, "refunded"), 0) << l.dump();
     } else {
       EXPECT_EQ(str(l, "status"), "cancelled") << l.dump();
-      EXPECT_EQ(num(l, "captured"), 1000) << l.dump();
-      EXPECT_EQ(num(l, "refunded"), 1000) << l.dump();
+      EXPECT_EQ(jnum(l, "captured"), 1000) << l.dump();
+      EXPECT_EQ(jnum(l, "refunded"), 1000) << l.dump();
     }
   }
-  auto rep_w = report_of(http, "show-w");
+  auto rep_w = report_raw(http, "show-w");
   expect_report(rep_w, 1, 1, 0, 0, 2800, 0);
   EXPECT_EQ(report_order_ids(rep_w), (std::set<std::string>{other}));
 
@@ -539,7 +456,7 @@ TEST(Views, MyPageNotificationsAndReportOfTheMusicalFlow) {
 // behind (lag grows, nothing lost), mypage keeps up; started again, each
 // catches up from its cursor with exactly one notification per change.
 TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
-  TroupeServer server(with_faults());
+  TroupeServer server(fast_payments_with_faults());
   ASSERT_EQ(server.start(), "");
   auto http = server.http();
   ASSERT_TRUE(Register(http, musical("show-o", 100, 500)));
@@ -548,7 +465,7 @@ TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
   // One order before the outage.
   const auto first = place(http, "show-o", 1, me);
   ASSERT_TRUE(AllCaughtUp(http, 5));
-  ASSERT_EQ(notifications_of(http, me).size(), 1u);
+  ASSERT_EQ(notes_raw(http, me).size(), 1u);
 
   ASSERT_TRUE(Fault(http, {{"stop", "notifier"}}));
   // The contract's form ({"stop":{"subscriber":…}}) and the short form.
@@ -557,7 +474,7 @@ TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
   ASSERT_TRUE(Fault(http, {{"stop", "notifier"}}));
   {
     auto f = get_json(http, "/admin/faults");
-    auto stopped = field(f, "stoppedSubscribers");
+    auto stopped = jfield(f, "stoppedSubscribers");
     EXPECT_EQ(stopped.size(), 2u) << f.dump();
     EXPECT_NE(std::find(stopped.begin(), stopped.end(), json("notifier")), stopped.end()) << f.dump();
     EXPECT_NE(std::find(stopped.begin(), stopped.end(), json("report")), stopped.end()) << f.dump();
@@ -571,20 +488,20 @@ TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
   // mypage keeps up while the others are stopped.
   json subs;
   ASSERT_TRUE(eventually([&] {
-    subs = subscribers(http);
-    return caught_up(subs, "mypage", head);
+    subs = subscribers_of(http);
+    return subscriber_at_head(subs, "mypage", head);
   })) << subs.dump();
-  EXPECT_EQ(num(subs, "logHead"), head) << subs.dump();
+  EXPECT_EQ(jnum(subs, "logHead"), head) << subs.dump();
   for (const char* n : {"notifier", "report"}) {
-    auto s = subscriber(subs, n);
-    EXPECT_EQ(field(s, "running"), false) << n << ": " << subs.dump();
-    EXPECT_EQ(num(s, "cursor"), 5) << n << " moved while stopped: " << subs.dump();
-    EXPECT_EQ(num(s, "lag"), head - 5) << n << ": " << subs.dump();
+    auto s = subscriber_entry(subs, n);
+    EXPECT_EQ(jfield(s, "running"), false) << n << ": " << subs.dump();
+    EXPECT_EQ(jnum(s, "cursor"), 5) << n << " moved while stopped: " << subs.dump();
+    EXPECT_EQ(jnum(s, "lag"), head - 5) << n << ": " << subs.dump();
   }
-  EXPECT_EQ(array_size(mypage_of(http, me), "orders"), static_cast<size_t>(kOrders + 1));
+  EXPECT_EQ(jsize(mypage_raw(http, me), "orders"), static_cast<size_t>(kOrders + 1));
   // The stopped views stay where they were.
-  EXPECT_EQ(notifications_of(http, me).size(), 1u);
-  EXPECT_EQ(array_size(report_of(http, "show-o"), "orders"), 1u);
+  EXPECT_EQ(notes_raw(http, me).size(), 1u);
+  EXPECT_EQ(jsize(report_raw(http, "show-o"), "orders"), 1u);
   {
     auto m = http.get("/metrics").body;
     EXPECT_NE(m.find("troupe_subscriber_running{subscriber=\"notifier\"} 0"), std::string::npos) << m;
@@ -596,11 +513,11 @@ TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
   // The notifier back: it catches up; the report is still stopped.
   ASSERT_TRUE(Fault(http, {{"start", "notifier"}}));
   ASSERT_TRUE(eventually([&] {
-    subs = subscribers(http);
-    return caught_up(subs, "notifier", head);
+    subs = subscribers_of(http);
+    return subscriber_at_head(subs, "notifier", head);
   })) << subs.dump();
-  EXPECT_EQ(field(subscriber(subs, "report"), "running"), false) << subs.dump();
-  auto notes = notifications_of(http, me);
+  EXPECT_EQ(jfield(subscriber_entry(subs, "report"), "running"), false) << subs.dump();
+  auto notes = notes_raw(http, me);
   ASSERT_EQ(notes.size(), static_cast<size_t>(kOrders + 1)) << notes.dump();
   EXPECT_EQ(check_notifications(notes, me).size(), static_cast<size_t>(kOrders + 1));
   for (const auto& id : ids)
@@ -610,13 +527,13 @@ TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
   // "clear" starts every stopped subscriber: the report catches up too.
   ASSERT_TRUE(Fault(http, {{"clear", true}}));
   ASSERT_TRUE(AllCaughtUp(http, head, subs)) << subs.dump();
-  EXPECT_EQ(field(get_json(http, "/admin/faults"), "stoppedSubscribers"), json::array());
-  auto rep = report_of(http, "show-o");
+  EXPECT_EQ(jfield(get_json(http, "/admin/faults"), "stoppedSubscribers"), json::array());
+  auto rep = report_raw(http, "show-o");
   const long long amount = 500 * (1 + 3 * 1 + 3 * 2);  // 1 + (1,2,1,2,1,2)
   expect_report(rep, kOrders + 1, kOrders + 1, 0, 0, amount, 0);
   EXPECT_EQ(report_order_ids(rep), std::set<std::string>(ids.begin(), ids.end()));
   // Still exactly one per order afterwards (no replay from the start).
-  EXPECT_EQ(notifications_of(http, me), notes);
+  EXPECT_EQ(notes_raw(http, me), notes);
   json rec;
   ASSERT_TRUE(Balanced(http, rec));
   expect_reconcile(rec, kOrders + 1, 0, 0, confirmed_amount(http, ids), amount, 0);
@@ -625,7 +542,7 @@ TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
 // A crashed subscriber is restarted by its supervisor and resumes at its
 // cursor: it applies only the events after it, and its view has no duplicate.
 TEST(Views, CrashedReportSubscriberResumesAtItsCursor) {
-  TroupeServer server(with_faults());
+  TroupeServer server(fast_payments_with_faults());
   ASSERT_EQ(server.start(), "");
   auto http = server.http();
   ASSERT_TRUE(Register(http, musical("show-c", 50, 300)));
@@ -636,21 +553,21 @@ TEST(Views, CrashedReportSubscriberResumesAtItsCursor) {
   const long long head1 = 3 * 5 + 3;
   json subs;
   ASSERT_TRUE(AllCaughtUp(http, head1, subs));
-  EXPECT_EQ(num(subs, "logHead"), head1) << subs.dump();
-  const long long applied_before = num(subscriber(subs, "report"), "applied");
+  EXPECT_EQ(jnum(subs, "logHead"), head1) << subs.dump();
+  const long long applied_before = jnum(subscriber_entry(subs, "report"), "applied");
   EXPECT_EQ(applied_before, head1) << "the report applied every event once: " << subs.dump();
 
   auto crash = http.post("/admin/faults", json{{"crash", {{"subscriber", "report"}}}});
   ASSERT_EQ(crash.status, 200) << crash.describe();
-  EXPECT_EQ(num(crash.body_json(), "crashed"), 1) << crash.describe();
+  EXPECT_EQ(jnum(crash.body_json(), "crashed"), 1) << crash.describe();
 
   // The subscribers' supervisor restarts it.
   json tree;
   ASSERT_TRUE(eventually([&] {
     tree = get_json(http, "/admin/actors");
     if (!tree.is_object()) return false;
-    for (const auto& s : field(tree, "supervisors"))
-      if (str(s, "name") == "subscribers") return num(s, "restarts") >= 1;
+    for (const auto& s : jfield(tree, "supervisors"))
+      if (str(s, "name") == "subscribers") return jnum(s, "restarts") >= 1;
     return false;
   })) << "no restart of the crashed subscriber in the tree: " << tree.dump();
 
@@ -659,16 +576,16 @@ TEST(Views, CrashedReportSubscriberResumesAtItsCursor) {
   ASSERT_EQ(http.post_raw("/v1/orders/" + ids[1] + "/cancel", "").status, 200);
   const long long head2 = head1 + 2 * 5 + 3;
   ASSERT_TRUE(AllCaughtUp(http, head2, subs));
-  EXPECT_EQ(num(subs, "logHead"), head2) << subs.dump();
+  EXPECT_EQ(jnum(subs, "logHead"), head2) << subs.dump();
   // Resumed at its cursor: only the new events were applied (a replay from
   // the start would have applied head1 more).
-  EXPECT_EQ(num(subscriber(subs, "report"), "applied"), applied_before + (head2 - head1))
+  EXPECT_EQ(jnum(subscriber_entry(subs, "report"), "applied"), applied_before + (head2 - head1))
       << subs.dump();
 
-  auto rep = report_of(http, "show-c");
+  auto rep = report_raw(http, "show-c");
   EXPECT_EQ(report_order_ids(rep), std::set<std::string>(ids.begin(), ids.end()));
   expect_report(rep, 5, 3, 2, 0, 300 * (3 * 2 + 2 * 1), 300 * (2 + 2));
-  auto notes = notifications_of(http, me);
+  auto notes = notes_raw(http, me);
   EXPECT_EQ(check_notifications(notes, me).size(), 7u) << notes.dump();
   EXPECT_EQ(kinds(notes), (std::map<std::string, int>{{"booking-confirmed", 5},
                                                       {"booking-cancelled", 2}}))
@@ -678,7 +595,7 @@ TEST(Views, CrashedReportSubscriberResumesAtItsCursor) {
   ASSERT_EQ(http.post("/admin/faults", json{{"crash", {{"subscriber", "report"}}}}).status, 200);
   ids.push_back(place(http, "show-c", 1, me));
   ASSERT_TRUE(AllCaughtUp(http, head2 + 5, subs));
-  auto rep2 = report_of(http, "show-c");
+  auto rep2 = report_raw(http, "show-c");
   EXPECT_EQ(report_order_ids(rep2), std::set<std::string>(ids.begin(), ids.end()));
   expect_report(rep2, 6, 4, 2, 0, 300 * (3 * 2 + 3 * 1), 300 * (2 + 2));
 }
@@ -687,7 +604,7 @@ TEST(Views, CrashedReportSubscriberResumesAtItsCursor) {
 // all there, every subscriber resumes at its stored cursor, new events get
 // new ids, and no notification is ever duplicated.
 TEST(Views, ViewsAndCursorsSurviveKill9AndGracefulRestart) {
-  TroupeServer server(with_faults());
+  TroupeServer server(fast_payments_with_faults());
   ASSERT_EQ(server.start(), "");
   const std::string me = "c-restart";
   std::vector<std::string> ids;
@@ -700,7 +617,7 @@ TEST(Views, ViewsAndCursorsSurviveKill9AndGracefulRestart) {
     ASSERT_EQ(http.post_raw("/v1/orders/" + ids[0] + "/cancel", "").status, 200);
     head = 3 * 5 + 3;
     ASSERT_TRUE(AllCaughtUp(http, head));
-    ASSERT_EQ(notifications_of(http, me).size(), 4u);
+    ASSERT_EQ(notes_raw(http, me).size(), 4u);
 
     // The notifier falls behind by two orders, then troupe dies.
     ASSERT_TRUE(Fault(http, {{"stop", "notifier"}}));
@@ -708,15 +625,15 @@ TEST(Views, ViewsAndCursorsSurviveKill9AndGracefulRestart) {
     head += 2 * 5;
     json subs;
     ASSERT_TRUE(eventually([&] {
-      subs = subscribers(http);
-      return caught_up(subs, "mypage", head) && caught_up(subs, "report", head);
+      subs = subscribers_of(http);
+      return subscriber_at_head(subs, "mypage", head) && subscriber_at_head(subs, "report", head);
     })) << subs.dump();
-    EXPECT_EQ(num(subscriber(subs, "notifier"), "cursor"), head - 10) << subs.dump();
-    notes_before = notifications_of(http, me);
-    page_before = mypage_of(http, me);
-    rep_before = report_of(http, "show-r");
+    EXPECT_EQ(jnum(subscriber_entry(subs, "notifier"), "cursor"), head - 10) << subs.dump();
+    notes_before = notes_raw(http, me);
+    page_before = mypage_raw(http, me);
+    rep_before = report_raw(http, "show-r");
     ASSERT_EQ(notes_before.size(), 4u);
-    ASSERT_EQ(array_size(page_before, "orders"), 5u);
+    ASSERT_EQ(jsize(page_before, "orders"), 5u);
     server.kill9();
   }
 
@@ -724,52 +641,52 @@ TEST(Views, ViewsAndCursorsSurviveKill9AndGracefulRestart) {
   {
     auto http = server.http();
     // The stored views are there at once, as they were.
-    EXPECT_EQ(field(mypage_of(http, me), "orders"), page_before["orders"]);
-    EXPECT_EQ(report_of(http, "show-r"), rep_before);
+    EXPECT_EQ(jfield(mypage_raw(http, me), "orders"), page_before["orders"]);
+    EXPECT_EQ(report_raw(http, "show-r"), rep_before);
     // The stop was a fault of the old process: the notifier runs again and
     // catches up from its stored cursor, one notification per change.
     json notes;
     ASSERT_TRUE(eventually([&] {
-      notes = notifications_of(http, me);
+      notes = notes_raw(http, me);
       return notes.size() >= 6u;
     })) << notes.dump();
     json subs;
     expect_resumed_at(http, head, subs);
-    notes = notifications_of(http, me);
+    notes = notes_raw(http, me);
     ASSERT_EQ(notes.size(), 6u) << notes.dump();
     EXPECT_EQ(check_notifications(notes, me).size(), 6u);
     for (const auto& n : notes_before)
       EXPECT_NE(std::find(notes.begin(), notes.end(), n), notes.end())
           << "a notification changed or vanished across the restart: " << n.dump();
     // The subscribers that were caught up did not replay anything.
-    EXPECT_EQ(num(subscriber(subs, "mypage"), "applied"), 0) << subs.dump();
-    EXPECT_EQ(num(subscriber(subs, "report"), "applied"), 0) << subs.dump();
-    EXPECT_EQ(num(subscriber(subs, "notifier"), "applied"), 10) << subs.dump();
+    EXPECT_EQ(jnum(subscriber_entry(subs, "mypage"), "applied"), 0) << subs.dump();
+    EXPECT_EQ(jnum(subscriber_entry(subs, "report"), "applied"), 0) << subs.dump();
+    EXPECT_EQ(jnum(subscriber_entry(subs, "notifier"), "applied"), 10) << subs.dump();
 
     // More changes after the restart: new, higher event ids.
     ids.push_back(place(http, "show-r", 3, me));
     ASSERT_EQ(http.post_raw("/v1/orders/" + ids[1] + "/cancel", "").status, 200);
     head += 5 + 3;
     ASSERT_TRUE(AllCaughtUp(http, head, subs));
-    EXPECT_EQ(num(subs, "logHead"), head) << "event ids continue after the stored head: "
+    EXPECT_EQ(jnum(subs, "logHead"), head) << "event ids continue after the stored head: "
                                           << subs.dump();
-    auto notes2 = notifications_of(http, me);
+    auto notes2 = notes_raw(http, me);
     ASSERT_EQ(notes2.size(), 8u) << notes2.dump();
     auto by_id = check_notifications(notes2, me);
     int newer = 0;
     for (const auto& [id, n] : by_id)
       if (std::atoll(id.c_str()) > head - 8) ++newer;
     EXPECT_EQ(newer, 2) << "the two new notifications carry new event ids: " << notes2.dump();
-    auto rep = report_of(http, "show-r");
+    auto rep = report_raw(http, "show-r");
     EXPECT_EQ(report_order_ids(rep), std::set<std::string>(ids.begin(), ids.end()));
     expect_report(rep, 6, 4, 2, 0, 100 * (3 + 4 + 3), 100 * 2);
     // The gateway's books came through the kill -9 too.
     json rec;
     ASSERT_TRUE(Balanced(http, rec));
     expect_reconcile(rec, 4, 2, 0, confirmed_amount(http, ids), 100 * 10, 100 * 2);
-    EXPECT_EQ(num(rec, "confirmedAmount"), 100 * 8);
+    EXPECT_EQ(jnum(rec, "confirmedAmount"), 100 * 8);
     notes_before = notes2;
-    page_before = mypage_of(http, me);
+    page_before = mypage_raw(http, me);
     rep_before = rep;
   }
 
@@ -778,15 +695,15 @@ TEST(Views, ViewsAndCursorsSurviveKill9AndGracefulRestart) {
   ASSERT_EQ(server.restart(), "");
   {
     auto http = server.http();
-    EXPECT_EQ(notifications_of(http, me), notes_before);
-    EXPECT_EQ(mypage_of(http, me), page_before);
-    EXPECT_EQ(report_of(http, "show-r"), rep_before);
+    EXPECT_EQ(notes_raw(http, me), notes_before);
+    EXPECT_EQ(mypage_raw(http, me), page_before);
+    EXPECT_EQ(report_raw(http, "show-r"), rep_before);
     json subs;
     expect_resumed_at(http, head, subs);
     ids.push_back(place(http, "show-r", 1, me));
     head += 5;
     ASSERT_TRUE(AllCaughtUp(http, head, subs));
-    auto notes = notifications_of(http, me);
+    auto notes = notes_raw(http, me);
     EXPECT_EQ(check_notifications(notes, me).size(), 9u) << notes.dump();
     for (const auto& id : ids) {
       auto k = kinds(notes, id);
@@ -803,7 +720,7 @@ TEST(Views, ViewsAndCursorsSurviveKill9AndGracefulRestart) {
 // after the restart the half-done order is compensated — rejected, payment
 // voided, seats back — and the views and the reconciliation show it.
 TEST(Views, HalfDoneOrderAfterKill9IsCompensatedAndReconciles) {
-  auto args = with_faults();
+  auto args = fast_payments_with_faults();
   for (const char* a : {"--payment-timeout-ms", "10000"}) args.push_back(a);
   TroupeServer server(args);
   ASSERT_EQ(server.start(), "");
@@ -825,7 +742,7 @@ TEST(Views, HalfDoneOrderAfterKill9IsCompensatedAndReconciles) {
     auto http = server.http();
     const bool held = eventually([&] {
       rec = get_json(http, "/admin/reconcile");
-      return num(field(rec, "orders"), "halfDone") == 1;
+      return jnum(jfield(rec, "orders"), "halfDone") == 1;
     });
     EXPECT_TRUE(held) << "the held order is stored before the charge: " << rec.dump();
     server.kill9();
@@ -843,26 +760,26 @@ TEST(Views, HalfDoneOrderAfterKill9IsCompensatedAndReconciles) {
   // The views tell the story of the interrupted order.
   json page, notes;
   ASSERT_TRUE(eventually([&] {
-    page = mypage_of(http, me);
-    notes = notifications_of(http, me);
-    return array_size(page, "orders") == 2 && notes.size() == 2 &&
+    page = mypage_raw(http, me);
+    notes = notes_raw(http, me);
+    return jsize(page, "orders") == 2 && notes.size() == 2 &&
            str(page["orders"][1], "status") == "rejected";
   })) << page.dump() << notes.dump();
   json o = page["orders"][1];
   const auto id = str(o, "orderId");
   EXPECT_NE(id, done);
-  EXPECT_EQ(num(o, "amount"), 2700) << o.dump();
-  EXPECT_EQ(statuses(o["history"]), (std::vector<std::string>{"placed", "held", "rejected"}))
+  EXPECT_EQ(jnum(o, "amount"), 2700) << o.dump();
+  EXPECT_EQ(statuses_of(o["history"]), (std::vector<std::string>{"placed", "held", "rejected"}))
       << o.dump();
   EXPECT_EQ(str(o["payment"], "status"), "voided") << o.dump();
-  EXPECT_EQ(statuses(o["payment"]["history"]), (std::vector<std::string>{"authorized", "voided"}))
+  EXPECT_EQ(statuses_of(o["payment"]["history"]), (std::vector<std::string>{"authorized", "voided"}))
       << o.dump();
   EXPECT_EQ(kinds(notes, id), (std::map<std::string, int>{{"booking-rejected", 1}})) << notes.dump();
   EXPECT_EQ(check_notifications(notes, me).size(), 2u);
   auto g = get_json(http, "/v1/orders/" + id);
   EXPECT_EQ(str(g, "status"), "rejected") << g.dump();
   EXPECT_TRUE(AllCaughtUp(http, 5 + 6));
-  auto rep = report_of(http, "show-h");
+  auto rep = report_raw(http, "show-h");
   expect_report(rep, 1, 1, 0, 1, 900, 0);
   EXPECT_EQ(report_order_ids(rep), (std::set<std::string>{done, id}));
 }
@@ -874,7 +791,7 @@ TEST(Views, HalfDoneOrderAfterKill9IsCompensatedAndReconciles) {
 TEST(Views, WebhookGetsEveryNotificationAndTheCursorWaitsForDelivery) {
   WebhookSink sink;
   ASSERT_GT(sink.port(), 0) << "cannot listen for the webhook";
-  auto args = with_faults();
+  auto args = fast_payments_with_faults();
   args.push_back("--webhook-url");
   args.push_back(sink.url());
   TroupeServer server(args);
@@ -892,37 +809,37 @@ TEST(Views, WebhookGetsEveryNotificationAndTheCursorWaitsForDelivery) {
       << "the notifier retries a failed webhook: " << sink.failures() << " attempts";
   json subs;
   ASSERT_TRUE(eventually([&] {
-    subs = subscribers(http);
-    return caught_up(subs, "mypage", head) && caught_up(subs, "report", head);
+    subs = subscribers_of(http);
+    return subscriber_at_head(subs, "mypage", head) && subscriber_at_head(subs, "report", head);
   })) << "the other subscribers do not wait for the webhook: " << subs.dump();
   {
-    auto n = subscriber(subs, "notifier");
-    EXPECT_EQ(field(n, "running"), true) << subs.dump();
+    auto n = subscriber_entry(subs, "notifier");
+    EXPECT_EQ(jfield(n, "running"), true) << subs.dump();
     // Event 5 is the first confirmation (placed, held, authorized,
     // captured, confirmed): the cursor may pass the events before it, which
     // notify nobody, but not that one until it is delivered.
-    EXPECT_LT(num(n, "cursor"), 5) << "cursor moved before delivery: " << subs.dump();
-    EXPECT_GE(num(n, "cursor"), 0) << subs.dump();
-    EXPECT_EQ(num(n, "lag"), head - num(n, "cursor")) << subs.dump();
-    EXPECT_GE(num(n, "webhookFailures"), 1) << subs.dump();
-    EXPECT_EQ(num(n, "webhookDelivered"), 0) << subs.dump();
+    EXPECT_LT(jnum(n, "cursor"), 5) << "cursor moved before delivery: " << subs.dump();
+    EXPECT_GE(jnum(n, "cursor"), 0) << subs.dump();
+    EXPECT_EQ(jnum(n, "lag"), head - jnum(n, "cursor")) << subs.dump();
+    EXPECT_GE(jnum(n, "webhookFailures"), 1) << subs.dump();
+    EXPECT_EQ(jnum(n, "webhookDelivered"), 0) << subs.dump();
   }
-  EXPECT_EQ(notifications_of(http, me), json::array());
+  EXPECT_EQ(notes_raw(http, me), json::array());
   EXPECT_TRUE(sink.delivered().empty());
-  EXPECT_EQ(array_size(mypage_of(http, me), "orders"), 3u);
+  EXPECT_EQ(jsize(mypage_raw(http, me), "orders"), 3u);
 
   // The receiver recovers.
   sink.set_failing(false);
   ASSERT_TRUE(eventually(
     [&] {
-      subs = subscribers(http);
-      return caught_up(subs, "notifier", head);
+      subs = subscribers_of(http);
+      return subscriber_at_head(subs, "notifier", head);
     },
     15s))
       << subs.dump();
   ASSERT_EQ(http.post_raw("/v1/orders/" + ids[2] + "/cancel", "").status, 200);
   ASSERT_TRUE(AllCaughtUp(http, head + 3, subs));
-  auto notes = notifications_of(http, me);
+  auto notes = notes_raw(http, me);
   ASSERT_EQ(notes.size(), 4u) << notes.dump();
   auto stored = check_notifications(notes, me);
 
@@ -948,26 +865,26 @@ TEST(Views, WebhookGetsEveryNotificationAndTheCursorWaitsForDelivery) {
                                                       {"booking-cancelled", 1}}));
   EXPECT_EQ(sink.content_types(), (std::set<std::string>{"application/json"}));
 
-  auto n = subscriber(subs, "notifier");
-  EXPECT_GE(num(n, "webhookFailures"), 3) << subs.dump();
-  EXPECT_GE(num(n, "webhookDelivered"), 4) << subs.dump();
-  EXPECT_EQ(num(n, "webhookDelivered"), static_cast<long long>(sink.delivered().size()))
+  auto n = subscriber_entry(subs, "notifier");
+  EXPECT_GE(jnum(n, "webhookFailures"), 3) << subs.dump();
+  EXPECT_GE(jnum(n, "webhookDelivered"), 4) << subs.dump();
+  EXPECT_EQ(jnum(n, "webhookDelivered"), static_cast<long long>(sink.delivered().size()))
       << subs.dump();
   EXPECT_NE(http.get("/metrics").body.find("troupe_webhook_failures_total " +
-                                           std::to_string(num(n, "webhookFailures"))),
+                                           std::to_string(jnum(n, "webhookFailures"))),
             std::string::npos);
 }
 
 // Bad ids, wrong methods, unknown resources and subscriber names are refused
 // as problems and change nothing.
 TEST(Views, BadInputToViewsAndSubscriberFaults) {
-  TroupeServer server(with_faults());
+  TroupeServer server(fast_payments_with_faults());
   ASSERT_EQ(server.start(), "");
   auto http = server.http();
   ASSERT_TRUE(Register(http, musical("show-b", 10, 100)));
   place(http, "show-b", 1, "c-bad");
   ASSERT_TRUE(AllCaughtUp(http, 5));
-  const auto subs_before = subscribers(http);
+  const auto subs_before = subscribers_of(http);
   const std::string too_long(129, 'x');
 
   for (const std::string& id : {std::string("a%20b"), too_long, std::string("c%2Cbad"),
@@ -1013,12 +930,12 @@ TEST(Views, BadInputToViewsAndSubscriberFaults) {
   EXPECT_TRUE(IsProblem(http.post("/admin/faults", json{{"crash", {{"subscriber", 7}}}}), 400));
 
   // Nothing was stopped or crashed by the refused requests.
-  EXPECT_EQ(field(get_json(http, "/admin/faults"), "stoppedSubscribers"), json::array());
+  EXPECT_EQ(jfield(get_json(http, "/admin/faults"), "stoppedSubscribers"), json::array());
   json subs;
   EXPECT_TRUE(AllCaughtUp(http, 5, subs));
   EXPECT_EQ(subs, subs_before);
-  EXPECT_EQ(notifications_of(http, "c-bad").size(), 1u);
-  expect_report(report_of(http, "show-b"), 1, 1, 0, 0, 100, 0);
+  EXPECT_EQ(notes_raw(http, "c-bad").size(), 1u);
+  expect_report(report_raw(http, "show-b"), 1, 1, 0, 0, 100, 0);
 }
 
 // Without --enable-faults the subscriber faults do not exist, but the views
@@ -1031,6 +948,6 @@ TEST(Views, SubscriberFaultsNeedEnableFaults) {
   EXPECT_EQ(http.get("/admin/subscribers").status, 200);
   auto rec = http.get("/admin/reconcile");
   ASSERT_EQ(rec.status, 200) << rec.describe();
-  EXPECT_EQ(field(rec.body_json(), "balanced"), true) << rec.describe();
+  EXPECT_EQ(jfield(rec.body_json(), "balanced"), true) << rec.describe();
   EXPECT_EQ(http.get("/v1/customers/c-1/mypage").status, 200);
 }
