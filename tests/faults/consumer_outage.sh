@@ -62,8 +62,6 @@ stopped_csv=$(IFS=,; echo "${STOPPED[*]}")
 log "troupe on $TROUPE_URL ($STORE store); ${DURATION}s of load, $CUSTOMERS customers;" \
   "stop $stopped_csv at ${STOP_AT}s, start at ${START_AT}s${CRASH_AT:+, crash notifier at ${CRASH_AT}s}"
 
-get() { "$PYTHON" "$LOAD_PY" get --url "$TROUPE_URL" --path "$1"; }
-fault() { "$PYTHON" "$LOAD_PY" fault --url "$TROUPE_URL" "$1" || fail "POST /admin/faults $1 failed"; }
 
 load_start --clients "$CLIENTS" --duration "$DURATION" --timeout 5 --tag co --customers "$CUSTOMERS" \
   --cancel-rate 0.15 --out "$WORK/load.jsonl"

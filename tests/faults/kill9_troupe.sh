@@ -45,24 +45,8 @@ log "troupe on $TROUPE_URL over redis :$REDIS_PORT; ${DURATION}s of load, kill -
 
 load_start --clients 8 --duration "$DURATION" --timeout 5
 
-recovered=0
-for at in "${KILL_AT[@]}"; do
-  sleep_until_load "$at"
-  before=$(count_lines "$WORK/load.jsonl")
-  troupe_kill9
-  log "kill -9 troupe after $before requests"
-  sleep 0.3                         # the clients see refused connections
-  troupe_start
-  t_restart=$(now_ms)
-  if ! troupe_wait_ready "$READY_BOUND_S" >/dev/null; then
-    touch "$WORK/stop-load"
-    summary_unverified
-    fail "troupe not ready within ${READY_BOUND_S}s of the restart"
-  fi
-  ms=$(( $(now_ms) - t_restart ))
-  ((ms > recovered)) && recovered=$ms
-  log "restarted: ready in ${ms} ms"
-done
+kill9_restart_at "${KILL_AT[@]}"
+recovered=$RECOVERED_MS
 
 load_wait $((DURATION + 30))
 log "load done: $(count_lines "$WORK/load.jsonl") requests; verifying"

@@ -239,6 +239,20 @@ register_resources() {
     fail "could not register the resources"
 }
 
+# get PATH: GET PATH on troupe, the body on stdout
+get() { "$PYTHON" "$LOAD_PY" get --url "$TROUPE_URL" --path "$1"; }
+# fault JSON: POST /admin/faults JSON (fails the drill when refused)
+fault() { "$PYTHON" "$LOAD_PY" fault --url "$TROUPE_URL" "$1" || fail "POST /admin/faults $1 failed"; }
+
+# register_overload_resources SMALL: the overload drills' mix — 40 resources
+# with ample capacity and 4 that sell out at SMALL units
+register_overload_resources() {
+  local specs=() i
+  for i in $(seq -w 1 40); do specs+=("big-$i:1000000"); done
+  for i in 1 2 3 4; do specs+=("small-$i:$1"); done
+  register_resources "${specs[@]}"
+}
+
 # ---------------------------------------------------------------- load
 
 # load_start [load.py run options]: background load; records in $WORK/load.jsonl
@@ -299,7 +313,33 @@ sleep_until_load() {
   if ((ms > 0)); then sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"; fi
 }
 
-# summary_unverified REQUESTS ACKED: the summary line when the server never
+# kill9_restart_at S...: during the load, at each S seconds kill -9 troupe and
+# start it again on the same data; fails (after the unverified summary) when
+# it is not ready within $READY_BOUND_S. Sets RECOVERED_MS = the longest
+# restart-to-ready time.
+kill9_restart_at() {
+  local at before t_restart ms
+  RECOVERED_MS=0
+  for at in "$@"; do
+    sleep_until_load "$at"
+    before=$(count_lines "$WORK/load.jsonl")
+    troupe_kill9
+    log "kill -9 troupe after $before requests"
+    sleep 0.3                         # the clients see refused connections
+    troupe_start
+    t_restart=$(now_ms)
+    if ! troupe_wait_ready "$READY_BOUND_S" >/dev/null; then
+      touch "$WORK/stop-load"
+      summary_unverified
+      fail "troupe not ready within ${READY_BOUND_S}s of the restart"
+    fi
+    ms=$(( $(now_ms) - t_restart ))
+    ((ms > RECOVERED_MS)) && RECOVERED_MS=$ms
+    log "restarted: ready in ${ms} ms"
+  done
+}
+
+# summary_unverified: the summary line when the server never
 # came back (so nothing could be checked: -1 = unknown)
 summary_unverified() {
   local recs acked

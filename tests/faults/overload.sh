@@ -57,14 +57,9 @@ TROUPE_ARGS=(--payment-latency-ms "400,620" --payment-timeout-ms 610)
 store_start
 troupe_start
 troupe_wait_ready "$READY_BOUND_S" >/dev/null || fail "troupe not ready at start"
-specs=()
-for i in $(seq -w 1 40); do specs+=("big-$i:1000000"); done
-for i in 1 2 3 4; do specs+=("small-$i:$SMALL"); done
-register_resources "${specs[@]}"
+register_overload_resources "$SMALL"
 log "troupe on $TROUPE_URL ($STORE store); ${CLIENTS} clients for ${DURATION}s, gateway 400-620 ms, timeout 610 ms"
 
-get() { "$PYTHON" "$LOAD_PY" get --url "$TROUPE_URL" --path "$1"; }
-fault() { "$PYTHON" "$LOAD_PY" fault --url "$TROUPE_URL" "$1" || fail "POST /admin/faults $1 failed"; }
 
 # ---- load
 load_start --clients "$CLIENTS" --duration "$DURATION" --timeout 5 --tag load --out "$WORK/load.jsonl"

@@ -49,10 +49,7 @@ TROUPE_ARGS=(--payment-latency-ms "400,620" --payment-timeout-ms 610)
 store_start
 troupe_start
 troupe_wait_ready "$READY_BOUND_S" >/dev/null || fail "troupe not ready at start"
-specs=()
-for i in $(seq -w 1 40); do specs+=("big-$i:1000000"); done
-for i in 1 2 3 4; do specs+=("small-$i:$SMALL"); done
-register_resources "${specs[@]}"
+register_overload_resources "$SMALL"
 log "troupe on $TROUPE_URL ($STORE store); ${CLIENTS} clients for ${DURATION}s, kill -9 at ${KILL_AT[*]}s"
 
 # a client pauses 250 ms after a 503 (a quarter of its Retry-After), as in
@@ -61,24 +58,8 @@ log "troupe on $TROUPE_URL ($STORE store); ${CLIENTS} clients for ${DURATION}s, 
 load_start --clients "$CLIENTS" --duration "$DURATION" --timeout 5 --tag load --out "$WORK/load.jsonl" \
   --pause-on-503-ms 250
 
-recovered=0
-for at in "${KILL_AT[@]}"; do
-  sleep_until_load "$at"
-  before=$(count_lines "$WORK/load.jsonl")
-  troupe_kill9
-  log "kill -9 troupe after $before requests"
-  sleep 0.3                         # the clients see refused connections
-  troupe_start
-  t_restart=$(now_ms)
-  if ! troupe_wait_ready "$READY_BOUND_S" >/dev/null; then
-    touch "$WORK/stop-load"
-    summary_unverified
-    fail "troupe not ready within ${READY_BOUND_S}s of the restart"
-  fi
-  ms=$(( $(now_ms) - t_restart ))
-  ((ms > recovered)) && recovered=$ms
-  log "restarted: ready in ${ms} ms"
-done
+kill9_restart_at "${KILL_AT[@]}"
+recovered=$RECOVERED_MS
 
 load_wait $((DURATION + 30))
 log "load done: $(count_lines "$WORK/load.jsonl") requests; verifying"
