@@ -76,16 +76,13 @@ void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
     return;
   }
   std::vector<domain::Event> events;
-  std::vector<const std::string*> raws;  // each event's JSON as logged (reused as row value)
+  std::vector<const std::string*> raws;  // each event as logged (reused as row value)
   std::uint64_t last = s.cursor;
   for (const auto& r : recs) {
     const auto seq = persistence::log_seq(r.key);
     if (seq == 0) continue;
     last = std::max(last, seq);
-    auto j = nlohmann::json::parse(r.value, nullptr, false);
-    auto e = j.is_discarded() ? domain::Result<domain::Event>(domain::make_error(
-                                  domain::ErrorKind::internal, "not JSON"))
-                              : domain::event_from_json(j, seq);
+    auto e = domain::decode_event(r.value, seq);
     if (!e) {
       spdlog::error("subscriber {}: skipping unreadable event {}: {}", s.sub, seq, e.error().detail);
       continue;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -56,6 +57,17 @@ struct Event {
 /// every entry counts.
 std::vector<Event> events_between(const Order& before, const Order& after);
 
+/// The stored form of an event (the log entry; mypage and report rows reuse
+/// it verbatim): one line, tab-separated, `E1` first, then type, orderId,
+/// resourceId, customerId, at (ms), status, amount, paymentId, paymentStatus,
+/// detail — '\\', tab and newline escaped. About half the bytes of the JSON
+/// and decoded without a JSON parser: the subscribers decode every event.
+std::string encode_event(const Event& e);
+/// `seq` from the caller (the log position). Also reads the JSON form that
+/// stores written before the compact one hold.
+Result<Event> decode_event(std::string_view stored, std::uint64_t seq);
+
+/// The API form (webhooks, tests).
 nlohmann::json to_json(const Event& e);
 /// `seq` is taken from the caller (the log position), not from the JSON.
 Result<Event> event_from_json(const nlohmann::json& j, std::uint64_t seq);

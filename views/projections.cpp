@@ -33,8 +33,6 @@ std::string field_of(const std::string& key) {
   return slash == std::string::npos ? key : key.substr(slash + 1);
 }
 
-json event_row(const domain::Event& e) { return domain::to_json(e); }
-
 bool is_type(const domain::Event& e, const char* t) { return e.type == t; }
 
 /// The order status an event records in the status history, if any.
@@ -129,7 +127,7 @@ bool reported(const domain::Event& e) {
 }
 
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e) {
-  return project(name, e, event_row(e).dump());
+  return project(name, e, domain::encode_event(e));
 }
 
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e,
@@ -155,10 +153,10 @@ domain::Result<domain::Event> row_event(const persistence::Record& row) {
   const std::string field = field_of(row.key);
   const auto dot = field.rfind('.');
   const std::uint64_t seq = parse_seq(dot == std::string::npos ? field : field.substr(dot + 1));
-  auto j = json::parse(row.value, nullptr, false);
-  if (j.is_discarded() || seq == 0)
-    return domain::make_error(domain::ErrorKind::internal, "corrupt view row " + row.key);
-  return domain::event_from_json(j, seq);
+  if (seq == 0) return domain::make_error(domain::ErrorKind::internal, "corrupt view row " + row.key);
+  auto e = domain::decode_event(row.value, seq);
+  if (!e) return domain::make_error(domain::ErrorKind::internal, "corrupt view row " + row.key);
+  return e;
 }
 
 json notifications_view(const std::string& customer_id,

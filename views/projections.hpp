@@ -32,7 +32,7 @@ bool is_subscriber(const std::string& name);
 /// The rows subscriber `name` writes for `e` (none when the event does not
 /// concern it).
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e);
-/// The same, reusing `raw` (the event's JSON as logged) as the row value of
+/// The same, reusing `raw` (the event as logged, domain::encode_event) as the row value of
 /// mypage and report rows instead of encoding the event again.
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e,
                                         const std::string& raw);

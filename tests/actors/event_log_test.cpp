@@ -26,7 +26,7 @@ class EventLog : public ActorFixture {
       if (!page.ok() || page.value->empty()) return out;
       for (const auto& r : *page.value) {
         after = persistence::log_seq(r.key);
-        auto e = domain::event_from_json(nlohmann::json::parse(r.value), after);
+        auto e = domain::decode_event(r.value, after);
         EXPECT_TRUE(e.ok());
         if (e) out.push_back(*e);
       }
@@ -55,7 +55,7 @@ TEST_F(EventLog, EveryOrderWriteAppendsItsEventsInBusinessOrder) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
   auto o = place("show-1", 2, "alice");
   ASSERT_TRUE(o.ok()) << o.describe();
-  ASSERT_TRUE(ask<domain::Order>(directory->order(o.value->id), actors::cancel_atom::value).ok());
+  ASSERT_TRUE(ask<domain::Order>(order_actor(o.value->id), actors::cancel_atom::value).ok());
   gateway->failure_rate = 1.0;
   auto declined = place("show-1", 1, "alice");
   ASSERT_FALSE(declined.ok());
@@ -122,6 +122,9 @@ TEST_F(WriteAhead, TheHeldOrderIsDurableBeforeTheGatewayIsCalled) {
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->phase, OrderPhase::held);
   EXPECT_EQ(stored->amount, 200);
+  // ... and indexed as unfinished, so a cold start restores it.
+  auto open = ask<actors::StoreValue>(store, actors::StoreGet{actors::records::open_prefix + ids[0]});
+  ASSERT_TRUE(open.ok() && open.value->found);
   EXPECT_EQ(types_of(log(), ids[0]), (std::vector<std::string>{"OrderPlaced", "ResourceHeld"}));
   pending.receive([](domain::Order& o) { EXPECT_EQ(o.phase, OrderPhase::confirmed); },
                   [](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });

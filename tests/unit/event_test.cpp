@@ -141,5 +141,59 @@ TEST(Events, JsonWithoutCorrelationFieldsIsRefused) {
   EXPECT_FALSE(event_from_json(nlohmann::json::array(), 1).ok());
 }
 
+TEST(Events, StoredFormRoundTripsEveryFieldEvenWithTabsBackslashesAndNewlines) {
+  Event e;
+  e.type = event_type::order_rejected;
+  e.order_id = "o-1";
+  e.resource_id = "show\\1";
+  e.customer_id = "al\tice";
+  e.at = 1795000000123;
+  e.status = "rejected";
+  e.amount = -42;
+  e.payment_id = "pay-o-1";
+  e.payment_status = "declined";
+  e.detail = "card declined:\n\tinsufficient funds \\ try later";
+  const auto stored = encode_event(e);
+  EXPECT_EQ(stored.find('\n'), std::string::npos) << "one line";
+  EXPECT_LT(stored.size(), to_json(e).dump().size());
+  auto back = decode_event(stored, 77);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->seq, 77u);
+  EXPECT_EQ(back->type, e.type);
+  EXPECT_EQ(back->order_id, e.order_id);
+  EXPECT_EQ(back->resource_id, e.resource_id);
+  EXPECT_EQ(back->customer_id, e.customer_id);
+  EXPECT_EQ(back->at, e.at);
+  EXPECT_EQ(back->status, e.status);
+  EXPECT_EQ(back->amount, e.amount);
+  EXPECT_EQ(back->payment_id, e.payment_id);
+  EXPECT_EQ(back->payment_status, e.payment_status);
+  EXPECT_EQ(back->detail, e.detail);
+}
+
+TEST(Events, StoredFormStillReadsTheJsonFormOfOlderStores) {
+  Event e;
+  e.type = event_type::order_confirmed;
+  e.order_id = "o-2";
+  e.resource_id = "r";
+  e.customer_id = "c";
+  e.at = 1795000000000;
+  e.amount = 10;
+  auto back = decode_event(to_json(e).dump(), 5);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->type, e.type);
+  EXPECT_EQ(back->amount, 10);
+  EXPECT_EQ(back->seq, 5u);
+}
+
+TEST(Events, StoredFormRefusesGarbage) {
+  EXPECT_FALSE(decode_event("", 1).ok());
+  EXPECT_FALSE(decode_event("{not json", 1).ok());
+  EXPECT_FALSE(decode_event("E1\tOrderPlaced\to-1", 1).ok()) << "too few fields";
+  EXPECT_FALSE(decode_event("E9\ta\tb\tc\td\t1\ts\t1\tp\tq\t", 1).ok()) << "unknown version";
+  EXPECT_FALSE(decode_event("E1\tOrderPlaced\to-1\tr\tc\tnoon\ts\t1\tp\tq\t", 1).ok()) << "bad time";
+  EXPECT_FALSE(decode_event("E1\tOrderPlaced\to-1\tr\tc\t1\ts\t1x\tp\tq\t", 1).ok()) << "bad amount";
+}
+
 }  // namespace
 }  // namespace troupe::domain
