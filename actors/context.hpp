@@ -41,6 +41,10 @@ struct Context {
   std::uint64_t event_retention = 100000;
   /// How often the log is trimmed.
   std::chrono::milliseconds event_trim_every{10000};
+  /// An order at rest (confirmed, rejected, cancelled) with no command for
+  /// about this long is passivated: its actor stops, its record stays, and
+  /// the next command activates it again. 0: never.
+  std::chrono::milliseconds order_idle{10000};
 
   /// Current handles (they change when a supervisor restarts the actor).
   caf::actor store() const { return directory->service("store"); }

@@ -33,6 +33,8 @@ struct OrderState {
   bool resuming = false;         ///< restored half-done: deciding what to undo
   bool adopting = false;         ///< a step's outcome is unknown: adopt the record
   domain::Error rejection;       ///< answered once the rejection is stored
+  int refunds_pending = 0;       ///< money going back, not yet confirmed by the pool
+  int quiet_ticks = 0;           ///< passivation ticks since the last command
   static inline const char* name = "order";
 
   /// However the actor ends (crash, shutdown), the caller gets an answer.
@@ -64,12 +66,22 @@ void answer_error(OrderActor* self, domain::Error e) {
 /// Gives money back (refund, or void when `void_only`) until the payment
 /// pool confirms: the gateway's operations are idempotent, so retrying is
 /// safe, and a pool being restarted must not swallow a refund.
+/// Sends money back until the pool confirms it (it stays pending across the
+/// retry's delay, so the order does not passivate before).
 void money_back(OrderActor* self, RefundRequest r) {
+  ++self->state.refunds_pending;
   self->request(self->state.ctx->payments(), std::chrono::seconds(2), r)
-    .then([](ok_atom) {},
+    .then([=](ok_atom) { --self->state.refunds_pending; },
           [=](caf::error&) {
-            self->delayed_send(self, std::chrono::milliseconds(500), r);
+            self->delayed_send(self, std::chrono::milliseconds(500), retry_refund_atom::value, r);
           });
+}
+
+/// Nothing to finish and nothing owed: the actor may stop (record kept).
+bool may_passivate(const OrderState& s) {
+  return records::at_rest(s.order) && s.order.phase == s.durable.phase && !s.busy && !s.owes &&
+         !s.in_doubt && !s.settling && !s.unstored && !s.resuming && !s.adopting &&
+         s.refunds_pending == 0;
 }
 
 void release_hold(OrderActor* self) {
@@ -528,8 +540,22 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
           });
       return s.owed;
     },
-    [=](get_atom) -> domain::Order { return self->state.order; },
-    [=](RefundRequest& r) { money_back(self, std::move(r)); },
+    [=](get_atom) -> domain::Order {
+      self->state.quiet_ticks = 0;
+      return self->state.order;
+    },
+    [=](retry_refund_atom, RefundRequest& r) {
+      --self->state.refunds_pending;
+      money_back(self, std::move(r));
+    },
+    [=](passivate_atom) {
+      auto& s = self->state;
+      if (!may_passivate(s)) {
+        s.quiet_ticks = 0;
+        return;
+      }
+      if (++s.quiet_ticks >= 2) self->quit();  // normal exit: not restarted
+    },
     [=](restore_atom) {
       // A confirmation sent before the restart may still land (until its
       // deadline, which `resume_after` covers): the store decides.
@@ -555,6 +581,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     },
     [=](cancel_atom) -> caf::result<domain::Order> {
       auto& s = self->state;
+      s.quiet_ticks = 0;
       if (s.in_doubt)
         return to_caf(ErrorKind::store_unavailable,
                       "order " + s.order.id + " awaits the store; retry");
@@ -605,7 +632,10 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
           });
       return s.owed;
     },
-    [=](AdvanceStep& a) -> caf::result<domain::Order> { return advance_step(self, a); },
+    [=](AdvanceStep& a) -> caf::result<domain::Order> {
+      self->state.quiet_ticks = 0;
+      return advance_step(self, a);
+    },
     [=](crash_atom) -> ok_atom {
       throw std::runtime_error("crash injected into order " + self->state.order.id);
     },

@@ -22,10 +22,21 @@ persistence::Write put_order(const domain::Order& order) {
   return {order_key(order.id), domain::to_json(order).dump(), false};
 }
 
+bool at_rest(const domain::Order& o) {
+  return o.phase == domain::OrderPhase::confirmed || o.is_terminal();
+}
+
 persistence::Batch order_change(const domain::Order& before, const domain::Order& after) {
   persistence::Batch b{put_order(after)};
+  // (A never-stored `before` is in phase placed: not at rest. Erasing an
+  // absent entry is harmless, and covers a write-ahead whose outcome was
+  // in doubt.)
+  if (!at_rest(after))
+    b.push_back({open_prefix + after.id, b.front().value, false});
+  else if (!at_rest(before))
+    b.push_back({open_prefix + after.id, {}, true});
   for (const auto& e : domain::events_between(before, after))
-    b.push_back({append_to_log, domain::to_json(e).dump(), false});
+    b.push_back({append_to_log, domain::encode_event(e), false});
   return b;
 }
 
@@ -50,7 +61,7 @@ persistence::Write released_event(const domain::Order& o) {
   e.payment_id = o.payment.id;
   e.payment_status = domain::to_string(o.payment.status);
   e.detail = o.step;
-  return {append_to_log, domain::to_json(e).dump(), false};
+  return {append_to_log, domain::encode_event(e), false};
 }
 
 persistence::Write put_alloc(const domain::Order& o) {

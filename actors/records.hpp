@@ -4,6 +4,12 @@
 ///   res/<resourceId>             -> ResourceSpec JSON (registration)
 ///   order/<orderId>              -> Order JSON (with its payment)
 ///   alloc/<resourceId>/<orderId> -> what a confirmed order occupies
+///   open/<orderId>               -> the Order JSON again, while the saga is
+///                                   unfinished (placed/held/paid); erased in
+///                                   the batch that finishes it. A cold start
+///                                   reads only these (orders at rest are
+///                                   activated on demand, see the orders
+///                                   supervisor).
 ///
 /// A resource's book is exactly its alloc/ records: confirm writes the order
 /// and its alloc record in one atomic batch, cancel rewrites the order and
@@ -27,15 +33,19 @@ namespace troupe::actors::records {
 
 inline const std::string resource_prefix = "res/";
 inline const std::string order_prefix = "order/";
+inline const std::string open_prefix = "open/";
 std::string resource_key(const std::string& id);
 std::string order_key(const std::string& id);
 std::string alloc_prefix(const std::string& resource_id);
 
 persistence::Write put_resource(const domain::ResourceSpec& spec);
 persistence::Write put_order(const domain::Order& order);
+/// Whether an order needs no actor to finish anything: confirmed, rejected
+/// or cancelled (fulfillment steps come as commands, which activate it).
+bool at_rest(const domain::Order& order);
 /// The order's new record plus one event-log append per event of the change
 /// `before` (the last durable version; a never-stored order for the first
-/// write) -> `after`.
+/// write) -> `after`, and its open/ index entry put or erased.
 persistence::Batch order_change(const domain::Order& before, const domain::Order& after);
 persistence::Write put_alloc(const domain::Order& order);
 /// The unit a delivery call holds at its rider (alloc/<riderId>/<orderId>).

@@ -83,6 +83,10 @@ const std::vector<Option>& options() {
     {"event-retention",
      "event-log entries kept behind the slowest subscriber; older ones are trimmed (default 100000)",
      int_opt(&Config::event_retention, "event-retention", 0, 100000000)},
+    {"order-idle-ms",
+     "an order at rest with no command this long is passivated: actor stopped, record kept, "
+     "activated again on demand; 0 keeps every order actor (default 10000)",
+     int_opt(&Config::order_idle_ms, "order-idle-ms", 0, 86400000)},
     {"restart-max", "restarts a resource/order supervisor allows within the window (default 1000)",
      int_opt(&Config::restart_max, "restart-max", 1, 1000000)},
     {"restart-window-ms", "the restart intensity window (default 10000)",

@@ -48,6 +48,7 @@ struct Config {
   std::string webhook_url;      ///< notifications are also POSTed here (empty: none)
   int webhook_timeout_ms = 2000;
   int event_retention = 100000;  ///< event-log entries kept behind the slowest subscriber
+  int order_idle_ms = 10000;     ///< orders at rest idle this long are passivated (0: never)
 };
 
 /// Parses argv (without argv[0]) and the environment (`envp`, may be null).

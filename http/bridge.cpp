@@ -286,8 +286,7 @@ struct Bridge::Impl {
     svr.Get(R"(/v1/orders/([^/]+))", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "order", res)) return;
-      auto o = ask<domain::Order>(find_order(id, res), opt.request_timeout, actors::get_atom::value);
-      if (res.status == 404) return;
+      auto o = read_order(id);
       if (!o) return send_problem(res, o.error());
       send_json(res, 200, domain::to_json(*o));
     }));
@@ -309,10 +308,11 @@ struct Bridge::Impl {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "payment", res)) return;
       const auto order_id = domain::order_id_for_payment(id);
-      caf::actor actor = order_id.empty() ? caf::actor{} : ctx->directory->order(order_id);
-      if (!actor)
+      auto o = order_id.empty()
+                 ? domain::Result<domain::Order>(make_error(ErrorKind::not_found, ""))
+                 : read_order(order_id);
+      if (!o && o.error().kind == ErrorKind::not_found)
         return send_problem(res, make_error(ErrorKind::not_found, "payment " + id + " does not exist"));
-      auto o = ask<domain::Order>(actor, opt.request_timeout, actors::get_atom::value);
       if (!o) return send_problem(res, o.error());
       if (o->payment.status == domain::PaymentStatus::none)
         return send_problem(res, make_error(ErrorKind::not_found, "payment " + id + " does not exist"));
@@ -668,9 +668,7 @@ struct Bridge::Impl {
   /// a problem (400, 404, 503…) written.
   std::optional<std::string> order_customer(const std::string& id, httplib::Response& res) {
     if (!check_path_id(id, "order", res)) return std::nullopt;
-    auto actor = find_order(id, res);
-    if (!actor) return std::nullopt;
-    auto o = ask<domain::Order>(actor, opt.request_timeout, actors::get_atom::value);
+    auto o = read_order(id);
     if (!o) {
       send_problem(res, o.error());
       return std::nullopt;
@@ -687,10 +685,7 @@ struct Bridge::Impl {
   void advance_step(const httplib::Request& req, httplib::Response& res, const std::string& id) {
     auto in = parse_step(req.body);
     if (!in) return send_problem(res, in.error());
-    auto actor = find_order(id, res);
-    if (res.status == 404) return;
-    auto o = ask<domain::Order>(actor, opt.request_timeout,
-                                actors::AdvanceStep{in->step, in->rider_id});
+    auto o = ask_order<domain::Order>(id, actors::AdvanceStep{in->step, in->rider_id});
     if (!o) return send_problem(res, o.error());
     send_json(res, 200, domain::to_json(*o));
   }
@@ -735,18 +730,49 @@ struct Bridge::Impl {
 
   void cancel_order(const std::string& id, httplib::Response& res) {
     if (!check_path_id(id, "order", res)) return;
-    auto actor = find_order(id, res);
-    if (res.status == 404) return;
-    auto o = ask<domain::Order>(actor, opt.request_timeout, actors::cancel_atom::value);
+    auto o = ask_order<domain::Order>(id, actors::cancel_atom::value);
     if (!o) return send_problem(res, o.error());
     send_json(res, 200, domain::to_json(*o));
   }
 
-  /// The order's actor, or a 404 written to `res`.
-  caf::actor find_order(const std::string& id, httplib::Response& res) {
-    auto actor = ctx->directory->order(id);
-    if (!actor) send_problem(res, make_error(ErrorKind::not_found, "order " + id + " does not exist"));
-    return actor;
+  /// Order `id` as it is now: from its actor when one runs, else from its
+  /// record (an order at rest needs no actor to be read).
+  domain::Result<domain::Order> read_order(const std::string& id) {
+    if (auto actor = ctx->directory->order(id)) {
+      auto o = ask<domain::Order>(actor, opt.request_timeout, actors::get_atom::value);
+      if (o || o.error().kind != ErrorKind::retry) return o;
+      // It stopped in between (passivated or restarting): its record tells.
+    }
+    auto v = ask<actors::StoreValue>(ctx->store(), ctx->timeouts.store_write,
+                                     actors::StoreGet{actors::records::order_key(id)});
+    if (!v) return v.error();
+    if (!v->found) return make_error(ErrorKind::not_found, "order " + id + " does not exist");
+    return actors::records::decode_order(v->value);
+  }
+
+  /// Sends a command to order `id`'s actor, activating a passivated order
+  /// first. A request bounced by an actor that stopped before reading it
+  /// (passivated just then) is sent once more, to the new activation.
+  template <class T, class Msg>
+  domain::Result<T> ask_order(const std::string& id, const Msg& msg) {
+    for (int attempt = 0;; ++attempt) {
+      caf::actor actor = ctx->directory->order(id);
+      if (!actor) {
+        auto a = ask<caf::actor>(service("orders"), opt.request_timeout, actors::activate_atom::value, id);
+        if (!a) return a.error();
+        actor = std::move(*a);
+      }
+      domain::Result<T> out{make_error(ErrorKind::internal, "no answer")};
+      bool bounced = false;
+      caf::scoped_actor self{sys};
+      self->request(actor, opt.request_timeout, msg)
+        .receive([&](T& v) { out = std::move(v); },
+                 [&](caf::error& e) {
+                   bounced = e == caf::sec::request_receiver_down;
+                   out = actors::from_caf(e);
+                 });
+      if (!bounced || attempt == 1) return out;
+    }
   }
 
   void place_order(const httplib::Request& req, httplib::Response& res, const std::string& identity) {

@@ -74,6 +74,8 @@ struct KindState {
   std::uint64_t next_order = 0;
   std::map<std::string, caf::actor> subscribers;              ///< subscribers only
   std::set<std::string> stopped;                              ///< subscribers stopped by a fault
+  /// Orders being activated (their record is being read) -> who waits.
+  std::map<std::string, std::vector<caf::response_promise>> activating;
   std::mt19937_64 rng{std::random_device{}()};
   static inline const char* name = "kind-supervisor";
 
@@ -246,11 +248,12 @@ void restore_resources(KindSup* self, caf::response_promise rp) {
       [=](caf::error& e) mutable { rp.deliver(e); });
 }
 
-/// Restores every order from the store. Half-done ones are compensated after
-/// `resume_after` (see spawn_order_actor).
+/// Restores the orders whose saga was unfinished (the open/ index; they are
+/// compensated after `resume_after`, see spawn_order_actor). Orders at rest
+/// are not started: the first command for one activates it.
 void restore_orders(KindSup* self, caf::response_promise rp, std::chrono::milliseconds resume_after) {
   const auto t = self->state.ctx->timeouts.store_write * 20;
-  self->request(self->state.ctx->store(), t, StoreScan{records::order_prefix})
+  self->request(self->state.ctx->store(), t, StoreScan{records::open_prefix})
     .then(
       [=](std::vector<persistence::Record>& recs) mutable {
         std::uint64_t n = 0;
@@ -266,6 +269,40 @@ void restore_orders(KindSup* self, caf::response_promise rp, std::chrono::millis
         rp.deliver(n);
       },
       [=](caf::error& e) mutable { rp.deliver(e); });
+}
+
+/// The actor of order `id`: the running one, or one spawned from its record
+/// (an order passivated, or at rest since the last start). Concurrent
+/// activations of one order share one store read and one actor.
+void activate_order(KindSup* self, const std::string& id, caf::response_promise rp) {
+  auto& s = self->state;
+  if (auto a = s.ctx->directory->order(id)) return rp.deliver(a);
+  auto& waiting = s.activating[id];
+  waiting.push_back(rp);
+  if (waiting.size() > 1) return;  // its read is under way
+  auto finish = [self, id](const auto& answer) {
+    auto it = self->state.activating.find(id);
+    if (it == self->state.activating.end()) return;
+    auto promises = std::move(it->second);
+    self->state.activating.erase(it);
+    for (auto& p : promises) p.deliver(answer);
+  };
+  self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(id)})
+    .then(
+      [=](StoreValue& v) {
+        if (auto a = self->state.ctx->directory->order(id)) return finish(a);
+        if (!v.found) return finish(to_caf(ErrorKind::not_found, "order " + id + " does not exist"));
+        auto o = records::decode_order(v.value);
+        if (!o) return finish(to_caf(o.error()));
+        // Not at rest without an actor: its restart is pending; decide only
+        // once a confirmation it may have sent is past its deadline.
+        const auto& t = self->state.ctx->timeouts;
+        const auto resume = records::at_rest(*o)
+                              ? std::chrono::milliseconds(0)
+                              : t.actor_call + t.store_write + std::chrono::milliseconds(1000);
+        finish(start_order(self, std::move(*o), resume));
+      },
+      [=](caf::error& e) { finish(e); });
 }
 
 /// Spawns the order actor for `p` (its id set) and hands it the request.
@@ -319,6 +356,8 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
   if (kind == Kind::store || kind == Kind::payments) start_service(self);
   if (kind == Kind::subscribers)
     for (const auto& name : views::subscriber_names) start_subscriber(self, name);
+  if (kind == Kind::orders && s.ctx->order_idle.count() > 0)
+    self->delayed_send(self, s.ctx->order_idle / 2, passivate_atom::value);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
     auto it = s.children.find(dm.source);
@@ -353,6 +392,19 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
   });
   return {
     [=](restart_atom, const std::string& id) { restart_child(self, id); },
+    [=](activate_atom, const std::string& id) -> caf::result<caf::actor> {
+      if (self->state.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
+      auto rp = self->make_response_promise();
+      activate_order(self, id, rp);
+      return rp;
+    },
+    [=](passivate_atom) {
+      // Every order decides for itself (at rest and idle for two ticks).
+      auto& s = self->state;
+      for (const auto& kv : s.children)
+        if (auto a = caf::actor_cast<caf::actor>(kv.first)) self->send(a, passivate_atom::value);
+      self->delayed_send(self, s.ctx->order_idle / 2, passivate_atom::value);
+    },
     [=](cancel_atom, const std::string& order_id) {
       // The orphan check above: void the payment of an order that never
       // became durable (idempotent at the gateway; a capture is refunded).

@@ -68,6 +68,7 @@ class ActorFixture : public ::testing::Test {
   size_t payment_workers = 4;
   std::uint64_t event_retention = 100000;
   std::chrono::milliseconds event_trim_every{10000};
+  std::chrono::milliseconds order_idle{10000};
 
   // ---- the running system ----
   std::string dir;
@@ -124,6 +125,7 @@ class ActorFixture : public ::testing::Test {
     c->timeouts = timeouts;
     c->event_retention = event_retention;
     c->event_trim_every = event_trim_every;
+    c->order_idle = order_idle;
     ctx = c;
     supervision::SupervisionConfig sc;
     sc.resources = policy;
@@ -235,8 +237,16 @@ class ActorFixture : public ::testing::Test {
     return ask<actors::ResourceView>(directory->resource_actor(rid), actors::get_atom::value);
   }
 
+  /// Order `oid`'s actor: the running one, or activated from its record by
+  /// the orders supervisor (as the HTTP bridge does for commands).
+  caf::actor order_actor(const std::string& oid) {
+    if (auto a = directory->order(oid)) return a;
+    auto a = ask<caf::actor>(directory->service("orders"), actors::activate_atom::value, oid);
+    return a.ok() ? *a.value : caf::actor{};
+  }
+
   Reply<domain::Order> order(const std::string& oid) {
-    return ask<domain::Order>(directory->order(oid), actors::get_atom::value);
+    return ask<domain::Order>(order_actor(oid), actors::get_atom::value);
   }
 
   Reply<actors::SupervisionStats> supervision_stats() {

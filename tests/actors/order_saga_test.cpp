@@ -230,7 +230,7 @@ TEST_F(OrderCancellation, CancelRefundsAndGivesCapacityBack) {
   ASSERT_TRUE(o.ok()) << o.describe();
   ASSERT_EQ(view("show-1").value->available, 6);
 
-  auto c = ask<domain::Order>(directory->order(o.value->id), actors::cancel_atom::value);
+  auto c = ask<domain::Order>(order_actor(o.value->id), actors::cancel_atom::value);
   ASSERT_TRUE(c.ok()) << c.describe();
   EXPECT_EQ(c.value->phase, OrderPhase::cancelled);
   EXPECT_EQ(c.value->payment.status, PaymentStatus::refunded);
@@ -253,9 +253,9 @@ TEST_F(OrderCancellation, CancellingTwiceIsAConflict) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 500)).ok());
   auto o = place("show-1", 4);
   ASSERT_TRUE(o.ok()) << o.describe();
-  auto first = ask<domain::Order>(directory->order(o.value->id), actors::cancel_atom::value);
+  auto first = ask<domain::Order>(order_actor(o.value->id), actors::cancel_atom::value);
   ASSERT_TRUE(first.ok()) << first.describe();
-  auto second = ask<domain::Order>(directory->order(o.value->id), actors::cancel_atom::value);
+  auto second = ask<domain::Order>(order_actor(o.value->id), actors::cancel_atom::value);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error.kind, ErrorKind::conflict) << second.describe();
   // Capacity is given back once only.
@@ -267,7 +267,7 @@ TEST_F(OrderCancellation, RejectedOrderCannotBeCancelled) {
   gateway->failure_rate = 1.0;
   auto o = place("show-1", 1);
   ASSERT_FALSE(o.ok());
-  auto c = ask<domain::Order>(directory->order(o.error.subject), actors::cancel_atom::value);
+  auto c = ask<domain::Order>(order_actor(o.error.subject), actors::cancel_atom::value);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error.kind, ErrorKind::conflict) << c.describe();
   EXPECT_EQ(view("show-1").value->available, 10);
@@ -330,10 +330,88 @@ TEST_F(CalendarBooking, AdjacentWindowsAreAccepted) {
 }
 
 TEST_F(CalendarBooking, CancelledWindowCanBeBookedAgain) {
-  auto c = ask<domain::Order>(directory->order(first_order.id), actors::cancel_atom::value);
+  auto c = ask<domain::Order>(order_actor(first_order.id), actors::cancel_atom::value);
   ASSERT_TRUE(c.ok()) << c.describe();
   auto again = place_window("car-1", t0 + hour, t0 + 3 * hour);
   ASSERT_TRUE(again.ok()) << again.describe();
+}
+
+// ---------------------------------------------------------------------------
+// Passivation: orders at rest stop their actor and come back on demand
+// ---------------------------------------------------------------------------
+
+class Passivation : public ActorFixture {
+ protected:
+  Passivation() { order_idle = std::chrono::milliseconds(100); }
+};
+
+TEST_F(Passivation, AnIdleOrderAtRestStopsAndTheNextCommandActivatesItFromItsRecord) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  auto o = place("show-1", 2);
+  ASSERT_TRUE(o.ok()) << o.describe();
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }))
+    << directory->order_count() << " order actors still running";
+  // Its record is all there is; a command brings it back as it was.
+  auto again = order(o.value->id);
+  ASSERT_TRUE(again.ok()) << again.describe();
+  EXPECT_EQ(again.value->phase, OrderPhase::confirmed);
+  EXPECT_EQ(again.value->payment.status, PaymentStatus::captured);
+  EXPECT_EQ(directory->order_count(), 1u);
+  auto c = ask<domain::Order>(order_actor(o.value->id), actors::cancel_atom::value);
+  ASSERT_TRUE(c.ok()) << c.describe();
+  EXPECT_EQ(c.value->phase, OrderPhase::cancelled);
+  EXPECT_EQ(view("show-1").value->available, 10);
+  EXPECT_EQ(gateway->ledger.status(o.value->payment.id), PaymentStatus::refunded);
+  // Cancelled and idle: passivated again, and still read as cancelled.
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }));
+  EXPECT_EQ(order(o.value->id).value->phase, OrderPhase::cancelled);
+}
+
+TEST_F(Passivation, UnknownOrdersAreNotFoundAndConcurrentActivationsShareOneActor) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  auto o = place("show-1", 1);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }));
+  auto missing = ask<caf::actor>(directory->service("orders"), actors::activate_atom::value,
+                                 std::string("o-nope"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error.kind, ErrorKind::not_found);
+  // Many activations at once: one actor, every caller gets it.
+  std::vector<caf::actor> got;
+  {
+    using Handle = decltype(self()->request(caf::actor{}, request_timeout,
+                                            actors::activate_atom::value, std::string{}));
+    std::vector<Handle> pending;
+    for (int i = 0; i < 20; ++i)
+      pending.push_back(self()->request(directory->service("orders"), request_timeout,
+                                        actors::activate_atom::value, o.value->id));
+    for (auto& p : pending)
+      p.receive([&](caf::actor& a) { got.push_back(a); },
+                [](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+  }
+  ASSERT_EQ(got.size(), 20u);
+  for (const auto& a : got) EXPECT_EQ(a, got.front());
+  EXPECT_EQ(directory->order_count(), 1u);
+}
+
+TEST_F(Passivation, OnlyUnfinishedSagasAreIndexedAndRestoredAtStart) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  auto a = place("show-1", 1);
+  auto b = place("show-1", 1);
+  ASSERT_TRUE(a.ok() && b.ok());
+  // Confirmed orders leave no open/ entry behind (the held write put one).
+  auto open = scan(actors::records::open_prefix);
+  ASSERT_TRUE(open.ok());
+  EXPECT_TRUE(open.value->empty()) << open.value->size() << " open entries";
+  // A restart starts no actor for them; they are still there on demand.
+  shutdown();
+  boot();
+  auto restored = ask<actors::SupervisionStats>(supervisor, actors::restore_atom::value);
+  ASSERT_TRUE(restored.ok()) << restored.describe();
+  EXPECT_EQ(restored.value->orders, 0u);
+  EXPECT_EQ(directory->order_count(), 0u);
+  EXPECT_EQ(order(a.value->id).value->phase, OrderPhase::confirmed);
+  EXPECT_EQ(view("show-1").value->available, 8);
 }
 
 }  // namespace
