@@ -1,0 +1,73 @@
+// Orders at rest are passivated (actor stopped, record kept) and activated on
+// demand: every route still answers for them, before and after kill -9, and
+// a cold start starts no actor for an order at rest.
+
+#include "flow_support.hpp"
+
+using namespace troupe_it;
+
+namespace {
+
+/// The number of order actors running (GET /metrics, troupe_orders).
+long long live_order_actors(Http& http) {
+  auto r = http.get("/metrics");
+  if (r.status != 200) return -1;
+  const std::string key = "\ntroupe_orders ";
+  auto at = r.body.find(key);
+  if (at == std::string::npos) return -1;
+  return std::atoll(r.body.c_str() + at + key.size());
+}
+
+std::vector<std::string> idle_quickly() {
+  auto args = fast_payments();
+  args.insert(args.end(), {"--order-idle-ms", "200"});
+  return args;
+}
+
+}  // namespace
+
+TEST(Passivation, EveryRouteServesPassivatedOrdersAndAColdStartStartsNone) {
+  TroupeServer server(idle_quickly());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_TRUE(Register(http, appliance("washer-p", 5, 700)));
+  ASSERT_TRUE(Register(http, musical("show-p", 10, 100)));
+  auto a = http.post("/v1/orders", seat_order("washer-p", 1, "cust-p"));
+  auto b = http.post("/v1/orders", seat_order("show-p", 2, "cust-p"));
+  ASSERT_EQ(a.status, 201) << a.describe();
+  ASSERT_EQ(b.status, 201) << b.describe();
+  const std::string oa = str(a.body_json(), "orderId"), ob = str(b.body_json(), "orderId");
+  const std::string pay_b = str(b.body_json(), "paymentId");
+
+  ASSERT_TRUE(eventually([&] { return live_order_actors(http) == 0; }))
+    << live_order_actors(http) << " order actors still running";
+  // Reads come from the record: no actor needed.
+  auto got = get_json(http, "/v1/orders/" + oa);
+  EXPECT_EQ(str(got, "status"), "confirmed");
+  EXPECT_EQ(str(get_json(http, "/v1/payments/" + pay_b), "status"), "captured");
+  EXPECT_EQ(live_order_actors(http), 0);
+  // Commands activate the order from its record.
+  auto taken = step(http, oa, "taken");
+  ASSERT_EQ(taken.status, 200) << taken.describe();
+  EXPECT_EQ(str(taken.body_json(), "status"), "taken");
+  auto c = cancel(http, ob);
+  ASSERT_EQ(c.status, 200) << c.describe();
+  EXPECT_EQ(str(c.body_json(), "status"), "cancelled");
+  EXPECT_EQ(available(http, "show-p"), 10);
+  EXPECT_TRUE(IsProblem(cancel(http, "o-does-not-exist"), 404));
+  EXPECT_TRUE(IsProblem(step(http, "o-does-not-exist", "taken"), 404));
+  ASSERT_TRUE(eventually([&] { return live_order_actors(http) == 0; }));
+  // Passivated again: a second cancel is still refused as it should be.
+  EXPECT_TRUE(IsProblem(cancel(http, ob), 409));
+
+  server.kill9();
+  ASSERT_EQ(server.restart(), "");
+  auto after = server.http();
+  EXPECT_EQ(live_order_actors(after), 0) << "a cold start starts no actor for orders at rest";
+  EXPECT_EQ(str(get_json(after, "/v1/orders/" + oa), "status"), "taken");
+  EXPECT_EQ(str(get_json(after, "/v1/orders/" + ob), "status"), "cancelled");
+  auto packed = step(after, oa, "packed");
+  ASSERT_EQ(packed.status, 200) << packed.describe();
+  EXPECT_EQ(str(packed.body_json(), "status"), "packed");
+  EXPECT_EQ(available(after, "washer-p"), 4);
+}
