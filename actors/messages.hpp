@@ -94,7 +94,7 @@ using trim_atom = caf::atom_constant<caf::atom("trim")>;
 /// Orders supervisor: the actor of an order, spawned from its record when it
 /// was passivated (answers caf::actor, or not_found).
 using activate_atom = caf::atom_constant<caf::atom("activate")>;
-/// Orders supervisor -> its orders, periodically: stop if at rest and idle.
+/// An order to itself, once per idle period: stop if at rest and idle.
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 /// An order to itself: send money back again (the pool did not confirm).
 using retry_refund_atom = caf::atom_constant<caf::atom("rerefund")>;

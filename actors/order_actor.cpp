@@ -34,7 +34,8 @@ struct OrderState {
   bool adopting = false;         ///< a step's outcome is unknown: adopt the record
   domain::Error rejection;       ///< answered once the rejection is stored
   int refunds_pending = 0;       ///< money going back, not yet confirmed by the pool
-  int quiet_ticks = 0;           ///< passivation ticks since the last command
+  /// When the last command came (passivation waits until it is idle long enough).
+  std::chrono::steady_clock::time_point last_command = std::chrono::steady_clock::now();
   static inline const char* name = "order";
 
   /// However the actor ends (crash, shutdown), the caller gets an answer.
@@ -500,6 +501,8 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     if (p.status == PaymentStatus::refunded || p.status == PaymentStatus::voided)
       money_back(self, RefundRequest{p.id, p.amount, p.status == PaymentStatus::voided});
   }
+  if (self->state.ctx->order_idle.count() > 0)
+    self->delayed_send(self, self->state.ctx->order_idle, passivate_atom::value);
   self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr&) -> caf::error {
     auto* me = static_cast<OrderActor*>(ptr);
     spdlog::warn("order {} crashed", me->state.order.id);
@@ -541,7 +544,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       return s.owed;
     },
     [=](get_atom) -> domain::Order {
-      self->state.quiet_ticks = 0;
+      self->state.last_command = std::chrono::steady_clock::now();
       return self->state.order;
     },
     [=](retry_refund_atom, RefundRequest& r) {
@@ -549,12 +552,12 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       money_back(self, std::move(r));
     },
     [=](passivate_atom) {
+      // Its own timer, one per idle period: passivations spread over time
+      // instead of arriving as one sweep.
       auto& s = self->state;
-      if (!may_passivate(s)) {
-        s.quiet_ticks = 0;
-        return;
-      }
-      if (++s.quiet_ticks >= 2) self->quit();  // normal exit: not restarted
+      const auto idle = std::chrono::steady_clock::now() - s.last_command;
+      if (may_passivate(s) && idle >= s.ctx->order_idle) return self->quit();  // normal exit
+      self->delayed_send(self, s.ctx->order_idle, passivate_atom::value);
     },
     [=](restore_atom) {
       // A confirmation sent before the restart may still land (until its
@@ -581,7 +584,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     },
     [=](cancel_atom) -> caf::result<domain::Order> {
       auto& s = self->state;
-      s.quiet_ticks = 0;
+      s.last_command = std::chrono::steady_clock::now();
       if (s.in_doubt)
         return to_caf(ErrorKind::store_unavailable,
                       "order " + s.order.id + " awaits the store; retry");
@@ -633,7 +636,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       return s.owed;
     },
     [=](AdvanceStep& a) -> caf::result<domain::Order> {
-      self->state.quiet_ticks = 0;
+      self->state.last_command = std::chrono::steady_clock::now();
       return advance_step(self, a);
     },
     [=](crash_atom) -> ok_atom {

@@ -356,8 +356,6 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
   if (kind == Kind::store || kind == Kind::payments) start_service(self);
   if (kind == Kind::subscribers)
     for (const auto& name : views::subscriber_names) start_subscriber(self, name);
-  if (kind == Kind::orders && s.ctx->order_idle.count() > 0)
-    self->delayed_send(self, s.ctx->order_idle / 2, passivate_atom::value);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
     auto it = s.children.find(dm.source);
@@ -397,13 +395,6 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
       auto rp = self->make_response_promise();
       activate_order(self, id, rp);
       return rp;
-    },
-    [=](passivate_atom) {
-      // Every order decides for itself (at rest and idle for two ticks).
-      auto& s = self->state;
-      for (const auto& kv : s.children)
-        if (auto a = caf::actor_cast<caf::actor>(kv.first)) self->send(a, passivate_atom::value);
-      self->delayed_send(self, s.ctx->order_idle / 2, passivate_atom::value);
     },
     [=](cancel_atom, const std::string& order_id) {
       // The orphan check above: void the payment of an order that never
