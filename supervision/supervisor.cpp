@@ -76,6 +76,7 @@ struct KindState {
   std::set<std::string> stopped;                              ///< subscribers stopped by a fault
   /// Orders being activated (their record is being read) -> who waits.
   std::map<std::string, std::vector<caf::response_promise>> activating;
+  std::set<std::string> looking_up;  ///< keyed order ids whose record is being read
   std::mt19937_64 rng{std::random_device{}()};
   static inline const char* name = "kind-supervisor";
 
@@ -326,24 +327,57 @@ void place_new(KindSup* self, actors::PlaceOrder p, caf::response_promise rp) {
 /// still running is a conflict; rejected ones (a 503 or 402 is retryable)
 /// make room for the next attempt.
 void place_keyed(KindSup* self, actors::PlaceOrder p, std::string base, std::uint64_t attempt,
+                 caf::response_promise rp);
+
+/// What an attempt `o` that exists already means for a keyed PlaceOrder.
+void answer_keyed(KindSup* self, const domain::Order& o, actors::PlaceOrder p, std::string base,
+                  std::uint64_t attempt, caf::response_promise rp) {
+  using domain::OrderPhase;
+  if (o.phase == OrderPhase::confirmed || o.phase == OrderPhase::cancelled) return rp.deliver(o);
+  if (o.phase == OrderPhase::rejected) return place_keyed(self, p, base, attempt + 1, rp);
+  auto e = domain::make_error(ErrorKind::conflict, "order " + o.id +
+                                                     " (this Idempotency-Key) is still "
+                                                     "being processed; retry");
+  e.subject = o.id;
+  rp.deliver(to_caf(e));
+}
+
+void place_keyed(KindSup* self, actors::PlaceOrder p, std::string base, std::uint64_t attempt,
                  caf::response_promise rp) {
+  auto& s = self->state;
   p.order_id = base + "-" + hex(attempt);
-  auto existing = self->state.ctx->directory->order(p.order_id);
-  if (!existing) return place_new(self, std::move(p), rp);
-  self->request(existing, self->state.ctx->timeouts.actor_call, get_atom::value)
+  if (auto existing = s.ctx->directory->order(p.order_id)) {
+    self->request(existing, s.ctx->timeouts.actor_call, get_atom::value)
+      .then([=](domain::Order& o) mutable { answer_keyed(self, o, p, base, attempt, rp); },
+            [=](caf::error& e) mutable { rp.deliver(e); });
+    return;
+  }
+  // No actor: the attempt may still exist at rest (passivated, or from
+  // before a restart). Until its record is read, the id is reserved: a
+  // concurrent retry with the same key is told to retry.
+  if (!s.looking_up.insert(p.order_id).second) {
+    auto e = domain::make_error(ErrorKind::conflict, "order " + p.order_id +
+                                                       " (this Idempotency-Key) is being "
+                                                       "processed; retry");
+    e.subject = p.order_id;
+    return rp.deliver(to_caf(e));
+  }
+  self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(p.order_id)})
     .then(
-      [=](domain::Order& o) mutable {
-        using domain::OrderPhase;
-        if (o.phase == OrderPhase::confirmed || o.phase == OrderPhase::cancelled)
-          return rp.deliver(o);
-        if (o.phase == OrderPhase::rejected) return place_keyed(self, p, base, attempt + 1, rp);
-        auto e = domain::make_error(ErrorKind::conflict, "order " + o.id +
-                                                           " (this Idempotency-Key) is still "
-                                                           "being processed; retry");
-        e.subject = o.id;
-        rp.deliver(to_caf(e));
+      [=](StoreValue& v) mutable {
+        self->state.looking_up.erase(p.order_id);
+        if (!v.found) {
+          if (self->state.ctx->directory->order(p.order_id)) return place_keyed(self, p, base, attempt, rp);
+          return place_new(self, std::move(p), rp);
+        }
+        auto o = records::decode_order(v.value);
+        if (!o) return rp.deliver(to_caf(o.error()));
+        answer_keyed(self, *o, p, base, attempt, rp);
       },
-      [=](caf::error& e) mutable { rp.deliver(e); });
+      [=](caf::error& e) mutable {
+        self->state.looking_up.erase(p.order_id);
+        rp.deliver(e);
+      });
 }
 
 caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Context> ctx,

@@ -367,6 +367,30 @@ TEST_F(Passivation, AnIdleOrderAtRestStopsAndTheNextCommandActivatesItFromItsRec
   EXPECT_EQ(order(o.value->id).value->phase, OrderPhase::cancelled);
 }
 
+TEST_F(Passivation, ARetryWithADerivedOrderIdFindsThePassivatedAttemptNotASecondOne) {
+  // Bug found while building passivation: a keyed retry looked only for a
+  // running actor, so once the attempt was passivated it booked again.
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  auto first = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k1", "show-1", "c-1", 2, 0, 0, "", 0});
+  ASSERT_TRUE(first.ok()) << first.describe();
+  gateway->failure_rate = 1.0;
+  auto declined = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k2", "show-1", "c-1", 1, 0, 0, "", 0});
+  ASSERT_FALSE(declined.ok());
+  gateway->failure_rate = 0.0;
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }));
+  auto again = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k1", "show-1", "c-1", 2, 0, 0, "", 0});
+  ASSERT_TRUE(again.ok()) << again.describe();
+  EXPECT_EQ(again.value->id, "o-k1-0");
+  EXPECT_EQ(again.value->phase, OrderPhase::confirmed);
+  EXPECT_EQ(view("show-1").value->available, 8) << "nothing taken twice";
+  EXPECT_EQ(gateway->ledger.totals().payments, 2u) << "nothing charged twice (1 capture, 1 decline)";
+  // The passivated rejected attempt still makes room for the next one.
+  auto retry = ask<domain::Order>(supervisor, actors::PlaceOrder{"o-k2", "show-1", "c-1", 1, 0, 0, "", 0});
+  ASSERT_TRUE(retry.ok()) << retry.describe();
+  EXPECT_EQ(retry.value->id, "o-k2-1");
+  EXPECT_EQ(view("show-1").value->available, 7);
+}
+
 TEST_F(Passivation, UnknownOrdersAreNotFoundAndConcurrentActivationsShareOneActor) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
   auto o = place("show-1", 1);
