@@ -5,6 +5,7 @@
 #include "actors/store_actor.hpp"
 #include "domain/event.hpp"
 #include "domain/json.hpp"
+#include "domain/order_codec.hpp"
 
 namespace troupe::actors::records {
 
@@ -19,7 +20,7 @@ persistence::Write put_resource(const domain::ResourceSpec& spec) {
 }
 
 persistence::Write put_order(const domain::Order& order) {
-  return {order_key(order.id), domain::to_json(order).dump(), false};
+  return {order_key(order.id), domain::encode_order_record(order), false};
 }
 
 bool at_rest(const domain::Order& o) {
@@ -91,9 +92,7 @@ domain::Result<domain::ResourceSpec> decode_resource(const std::string& value) {
 }
 
 domain::Result<domain::Order> decode_order(const std::string& value) {
-  auto j = json::parse(value, nullptr, false);
-  if (j.is_discarded()) return corrupt("order");
-  return domain::order_from_json(j);
+  return domain::decode_order_record(value);
 }
 
 domain::Result<Allocation> decode_alloc(const std::string& value) {

@@ -2,9 +2,10 @@
 /// How actor state maps to store records (keys and values).
 ///
 ///   res/<resourceId>             -> ResourceSpec JSON (registration)
-///   order/<orderId>              -> Order JSON (with its payment)
+///   order/<orderId>              -> the order with its payment
+///                                   (domain/order_codec.hpp)
 ///   alloc/<resourceId>/<orderId> -> what a confirmed order occupies
-///   open/<orderId>               -> the Order JSON again, while the saga is
+///   open/<orderId>               -> the order record again, while the saga is
 ///                                   unfinished (placed/held/paid); erased in
 ///                                   the batch that finishes it. A cold start
 ///                                   reads only these (orders at rest are

@@ -1,5 +1,7 @@
 #include "domain/event.hpp"
 
+#include "domain/fields.hpp"
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -133,66 +135,19 @@ Result<Event> event_from_json(const json& j, std::uint64_t seq) {
   return e;
 }
 
-namespace {
-
-void put_field(std::string& out, const std::string& v) {
-  out.push_back('\t');
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
-  }
-}
-
-/// Splits `s` at tabs and unescapes each field.
-std::vector<std::string> split_fields(std::string_view s) {
-  std::vector<std::string> out(1);
-  out.reserve(11);
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '\t') {
-      out.emplace_back();
-    } else if (c == '\\' && i + 1 < s.size()) {
-      const char n = s[++i];
-      out.back().push_back(n == 't' ? '\t' : n == 'n' ? '\n' : n);
-    } else {
-      out.back().push_back(c);
-    }
-  }
-  return out;
-}
-
-bool to_int64(const std::string& s, std::int64_t& out) {
-  if (s.empty() || s.size() > 19) return false;
-  size_t i = s[0] == '-' ? 1 : 0;
-  if (i == s.size()) return false;
-  std::int64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = s[0] == '-' ? -v : v;
-  return true;
-}
-
-}  // namespace
-
 std::string encode_event(const Event& e) {
-  std::string out;
-  out.reserve(160);
-  out += "E1";
-  put_field(out, e.type);
-  put_field(out, e.order_id);
-  put_field(out, e.resource_id);
-  put_field(out, e.customer_id);
-  put_field(out, std::to_string(e.at));
-  put_field(out, e.status);
-  put_field(out, std::to_string(e.amount));
-  put_field(out, e.payment_id);
-  put_field(out, e.payment_status);
-  put_field(out, e.detail);
-  return out;
+  return fields::Writer("E1", 160)
+    .add(e.type)
+    .add(e.order_id)
+    .add(e.resource_id)
+    .add(e.customer_id)
+    .add(e.at)
+    .add(e.status)
+    .add(e.amount)
+    .add(e.payment_id)
+    .add(e.payment_status)
+    .add(e.detail)
+    .take();
 }
 
 Result<Event> decode_event(std::string_view stored, std::uint64_t seq) {
@@ -201,27 +156,24 @@ Result<Event> decode_event(std::string_view stored, std::uint64_t seq) {
     if (j.is_discarded()) return make_error(ErrorKind::invalid_input, "event is not valid JSON");
     return event_from_json(j, seq);
   }
-  auto f = split_fields(stored);
-  if (f.size() != 11 || f[0] != "E1")
+  fields::Reader r(stored);
+  if (r.size() != 11 || r.text() != "E1")
     return make_error(ErrorKind::invalid_input, "event record has an unknown format");
   Event e;
   e.seq = seq;
-  e.type = std::move(f[1]);
-  e.order_id = std::move(f[2]);
-  e.resource_id = std::move(f[3]);
-  e.customer_id = std::move(f[4]);
-  std::int64_t at = 0, amount = 0;
-  if (!to_int64(f[5], at)) return make_error(ErrorKind::invalid_input, "event field 'at' is invalid");
-  if (!to_int64(f[7], amount))
-    return make_error(ErrorKind::invalid_input, "event field 'amount' is invalid");
+  e.type = r.text();
+  e.order_id = r.text();
+  e.resource_id = r.text();
+  e.customer_id = r.text();
+  e.at = r.number();
+  e.status = r.text();
+  e.amount = r.number();
+  e.payment_id = r.text();
+  e.payment_status = r.text();
+  e.detail = r.text();
+  if (!r.ok()) return make_error(ErrorKind::invalid_input, "event record has an invalid field");
   if (e.type.empty() || e.order_id.empty())
     return make_error(ErrorKind::invalid_input, "event without type or order");
-  e.at = at;
-  e.status = std::move(f[6]);
-  e.amount = amount;
-  e.payment_id = std::move(f[8]);
-  e.payment_status = std::move(f[9]);
-  e.detail = std::move(f[10]);
   return e;
 }
 

@@ -448,6 +448,30 @@ class Resp:
         raise RuntimeError("bad RESP line %r" % line)
 
 
+def stored_order(v):
+    """An order record as troupe stores it (domain/order_codec.hpp: tab-separated
+    fields tagged O1; older stores: JSON) -> {status, resourceId, quantity}."""
+    if v.startswith("{"):
+        return json.loads(v)
+    fields, cur, i = [], [], 0
+    while i < len(v):
+        c = v[i]
+        if c == "\t":
+            fields.append("".join(cur)); cur = []
+        elif c == "\\" and i + 1 < len(v):
+            i += 1
+            cur.append({"t": "\t", "n": "\n"}.get(v[i], v[i]))
+        else:
+            cur.append(c)
+        i += 1
+    fields.append("".join(cur))
+    if len(fields) < 16 or fields[0] != "O1":
+        raise ValueError("not an order record")
+    phase, step = fields[5], fields[12]
+    return {"status": step if phase == "confirmed" and step else phase,
+            "resourceId": fields[2], "quantity": int(fields[7])}
+
+
 def hgetall(r, key):
     flat = r.cmd("HGETALL", key) or []
     return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
@@ -629,9 +653,9 @@ def cmd_verify(a):
             phases = collections.Counter()
             for oid, v in orders.items():
                 try:
-                    o = json.loads(v)
+                    o = stored_order(v)
                 except ValueError:
-                    bad("store", "order record %s is not JSON" % oid)
+                    bad("store", "order record %s is unreadable" % oid)
                     continue
                 phases[o.get("status")] += 1
                 if o.get("status") == "confirmed":
