@@ -47,14 +47,18 @@ caf::result<ok_atom> complete(GatewaySettings& g, const std::string& payment_id,
                 "payment " + payment_id + " was voided before the gateway answered");
 }
 
+/// Whether the simulated gateway approves this call (its failure rate).
+bool approves(const GatewaySettings& g, std::mt19937_64& rng) {
+  const double rate = g.failure_rate.load();
+  return rate <= 0.0 ? true : std::uniform_real_distribution<double>(0.0, 1.0)(rng) >= rate;
+}
+
 caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gateway) {
   self->state.gateway = std::move(gateway);
   return {
     [=](ChargeRequest& c) -> caf::result<ok_atom> {
       auto& s = self->state;
-      const double rate = s.gateway->failure_rate.load();
-      const bool approve =
-        rate <= 0.0 ? true : std::uniform_real_distribution<double>(0.0, 1.0)(s.rng) >= rate;
+      const bool approve = approves(*s.gateway, s.rng);
       int lo = s.gateway->latency_min_ms.load();
       int hi = s.gateway->latency_max_ms.load();
       if (hi < lo) hi = lo;
@@ -97,6 +101,8 @@ caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gate
 
 struct FrontState {
   caf::actor workers;
+  std::shared_ptr<GatewaySettings> gateway;
+  std::mt19937_64 rng{std::random_device{}()};
   std::chrono::milliseconds call_timeout{610};
   domain::CircuitBreaker breaker;
   static inline const char* name = "payments";
@@ -130,6 +136,7 @@ caf::behavior payment_front(Front* self, PaymentPoolOptions opt,
                             std::shared_ptr<GatewaySettings> gateway) {
   auto& s = self->state;
   s.call_timeout = opt.call_timeout;
+  s.gateway = gateway;
   s.breaker = domain::CircuitBreaker(opt.breaker);
   auto* sys = &self->system();
   auto factory = [sys, gateway] { return sys->spawn(payment_worker, gateway); };
@@ -148,6 +155,19 @@ caf::behavior payment_front(Front* self, PaymentPoolOptions opt,
             std::to_string(st.breaker.retry_after_ms(now)) + " ms",
           breaker_open_subject));
       const bool trial = permit == domain::CircuitBreaker::Permit::trial;
+      // A simulated gateway without latency answers at once: no need for a
+      // worker (three hops and a timeout per charge, measured ~10 % of the
+      // CPU of an order). The breaker counts the answer all the same.
+      if (st.gateway->latency_max_ms.load() <= 0) {
+        auto r = complete(*st.gateway, c.payment_id, c.amount, approves(*st.gateway, st.rng), c.capture);
+        const bool answered = r.flag == caf::rt_value ||
+                              from_caf(r.err).kind == domain::ErrorKind::payment_declined;
+        if (answered)
+          st.breaker.on_success(now, trial);
+        else
+          st.breaker.on_failure(now, trial);
+        return r;
+      }
       auto rp = self->make_response_promise();
       RefundRequest void_it{c.payment_id, c.amount, true};
       self->request(st.workers, st.call_timeout, std::move(c))
