@@ -8,7 +8,7 @@ PACKAGES=(
   libcaf-dev libhiredis-dev nlohmann-json3-dev libcpp-httplib-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   redis-server redis-tools
-  libjemalloc-dev
+  libjemalloc-dev zlib1g-dev
   curl wrk siege jq python3
 )
 
