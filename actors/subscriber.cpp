@@ -76,7 +76,6 @@ void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
     return;
   }
   std::vector<domain::Event> events;
-  std::vector<const std::string*> raws;  // each event as logged (reused as row value)
   std::uint64_t last = s.cursor;
   for (const auto& r : recs) {
     const auto seq = persistence::log_seq(r.key);
@@ -88,12 +87,9 @@ void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
       continue;
     }
     events.push_back(std::move(*e));
-    raws.push_back(&r.value);
   }
   if (!deliver(self, events)) return retry_later(self, "webhook delivery failed");
-  persistence::Batch batch;
-  for (size_t i = 0; i < events.size(); ++i)
-    for (auto& w : views::project(s.sub, events[i], *raws[i])) batch.push_back(std::move(w));
+  persistence::Batch batch = views::project_page(s.sub, events);
   const auto rows = batch.size();
   batch.push_back({views::cursor_key(s.sub), std::to_string(last), false});
   const bool full = recs.size() >= page_size;

@@ -57,12 +57,18 @@ const char* payment_status_of(const domain::Event& e) {
   return nullptr;
 }
 
+/// The events of a group's rows in id order, each once (a replay from an
+/// earlier cursor may have grouped some into another row too).
 std::vector<domain::Event> events_of(const std::vector<persistence::Record>& rows) {
   std::vector<domain::Event> out;
   for (const auto& r : rows)
-    if (auto e = row_event(r)) out.push_back(std::move(*e));
+    if (auto es = row_events(r))
+      for (auto& e : *es) out.push_back(std::move(e));
   std::sort(out.begin(), out.end(),
             [](const domain::Event& a, const domain::Event& b) { return a.seq < b.seq; });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const domain::Event& a, const domain::Event& b) { return a.seq == b.seq; }),
+            out.end());
   return out;
 }
 
@@ -127,36 +133,72 @@ bool reported(const domain::Event& e) {
 }
 
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e) {
-  return project(name, e, domain::encode_event(e));
+  return project_page(name, {e});
 }
 
-std::vector<persistence::Write> project(const std::string& name, const domain::Event& e,
-                                        const std::string& raw) {
+std::vector<persistence::Write> project_page(const std::string& name,
+                                             const std::vector<domain::Event>& events) {
   std::vector<persistence::Write> out;
   if (name == "notifier") {
-    if (notifies(e) && !e.customer_id.empty())
-      out.push_back({notifications_group(e.customer_id) + "/" + seq20(e.seq),
-                     notification(e).dump(), false});
-  } else if (name == "mypage") {
-    if (!e.customer_id.empty())
-      out.push_back({mypage_group(e.customer_id) + "/" + e.order_id + "." + seq20(e.seq), raw,
-                     false});
-  } else if (name == "report") {
-    if (!e.resource_id.empty() && reported(e))
-      out.push_back({report_group(e.resource_id) + "/" + e.order_id + "." + seq20(e.seq), raw,
-                     false});
+    for (const auto& e : events)
+      if (notifies(e) && !e.customer_id.empty())
+        out.push_back({notifications_group(e.customer_id) + "/" + seq20(e.seq),
+                       notification(e).dump(), false});
+    return out;
+  }
+  const bool mypage = name == "mypage";
+  if (!mypage && name != "report") return out;
+  // One row per (group, order) of this page, keyed by its first event,
+  // holding its events one per line ("<eventId>\t<stored event>").
+  std::map<std::pair<std::string, std::string>, size_t> row_of;
+  for (const auto& e : events) {
+    const std::string& owner = mypage ? e.customer_id : e.resource_id;
+    if (owner.empty() || (!mypage && !reported(e))) continue;
+    auto [it, fresh] = row_of.try_emplace({owner, e.order_id}, out.size());
+    if (fresh) {
+      out.push_back({(mypage ? mypage_group(owner) : report_group(owner)) + "/" + e.order_id +
+                       "." + seq20(e.seq),
+                     std::string(), false});
+      out.back().value.reserve(512);
+    } else {
+      out[it->second].value.push_back('\n');
+    }
+    auto& v = out[it->second].value;
+    v += std::to_string(e.seq);
+    v.push_back('\t');
+    v += domain::encode_event(e);
   }
   return out;
 }
 
-domain::Result<domain::Event> row_event(const persistence::Record& row) {
-  const std::string field = field_of(row.key);
-  const auto dot = field.rfind('.');
-  const std::uint64_t seq = parse_seq(dot == std::string::npos ? field : field.substr(dot + 1));
-  if (seq == 0) return domain::make_error(domain::ErrorKind::internal, "corrupt view row " + row.key);
-  auto e = domain::decode_event(row.value, seq);
-  if (!e) return domain::make_error(domain::ErrorKind::internal, "corrupt view row " + row.key);
-  return e;
+domain::Result<std::vector<domain::Event>> row_events(const persistence::Record& row) {
+  auto corrupt = [&] { return domain::make_error(domain::ErrorKind::internal, "corrupt view row " + row.key); };
+  std::vector<domain::Event> out;
+  const std::string& v = row.value;
+  if (v.empty() || v.front() == '{' || v.front() == 'E') {
+    // One event per row, its id in the key (rows written before grouping).
+    const std::string field = field_of(row.key);
+    const auto dot = field.rfind('.');
+    const std::uint64_t seq = parse_seq(dot == std::string::npos ? field : field.substr(dot + 1));
+    auto e = seq == 0 ? domain::Result<domain::Event>(corrupt()) : domain::decode_event(v, seq);
+    if (!e) return corrupt();
+    out.push_back(std::move(*e));
+    return out;
+  }
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    size_t end = v.find('\n', pos);
+    if (end == std::string::npos) end = v.size();
+    const auto tab = v.find('\t', pos);
+    if (tab == std::string::npos || tab > end) return corrupt();
+    const std::uint64_t seq = parse_seq(v.substr(pos, tab - pos));
+    if (seq == 0) return corrupt();
+    auto e = domain::decode_event(std::string_view(v).substr(tab + 1, end - tab - 1), seq);
+    if (!e) return corrupt();
+    out.push_back(std::move(*e));
+    pos = end + 1;
+  }
+  return out;
 }
 
 json notifications_view(const std::string& customer_id,

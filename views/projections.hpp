@@ -8,9 +8,13 @@
 ///   report    report/<resourceId>/<orderId>.<eventId>  the status and money events of the
 ///             resource's orders
 ///
-/// Each row is keyed by the event's id, so applying an event twice (a
-/// replay after a crash) rewrites the same row: no duplicates. A subscriber
-/// writes its rows and its cursor in one atomic batch. The REST views are
+/// A notifier row is one event. A mypage or report row holds the events of
+/// one order that one page of the log brought (usually all of a booking's:
+/// one row instead of five), one per line `<eventId>\t<stored event>`, and is
+/// keyed by the first one's id. A subscriber writes its rows and its cursor in
+/// one atomic batch, so a restart resumes exactly after the last page; a
+/// replay from an earlier cursor may group differently, and the views read
+/// every event once by its id: no duplicates. The REST views are
 /// put together from one group of rows (Store::scan_group) — they never ask
 /// the order or resource actors.
 
@@ -29,13 +33,12 @@ namespace troupe::views {
 inline const std::vector<std::string> subscriber_names = {"notifier", "mypage", "report"};
 bool is_subscriber(const std::string& name);
 
-/// The rows subscriber `name` writes for `e` (none when the event does not
-/// concern it).
+/// The rows subscriber `name` writes for one page of the log (events in id
+/// order; none when no event concerns it).
+std::vector<persistence::Write> project_page(const std::string& name,
+                                             const std::vector<domain::Event>& events);
+/// The rows for a page of one event.
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e);
-/// The same, reusing `raw` (the event as logged, domain::encode_event) as the row value of
-/// mypage and report rows instead of encoding the event again.
-std::vector<persistence::Write> project(const std::string& name, const domain::Event& e,
-                                        const std::string& raw);
 /// Whether the report keeps a row for `e`: the events that change a line's
 /// status or money (confirmed, cancelled, rejected, captured, refunded, a
 /// step) — not the in-between ones (placed, held, authorized, declined,
@@ -79,7 +82,7 @@ OrderPage order_page(const std::string& customer_id,
 nlohmann::json report_view(const std::string& resource_id,
                            const std::vector<persistence::Record>& report_rows);
 
-/// The event a mypage/report row holds (its id from the row's key).
-domain::Result<domain::Event> row_event(const persistence::Record& row);
+/// The events a mypage/report row holds.
+domain::Result<std::vector<domain::Event>> row_events(const persistence::Record& row);
 
 }  // namespace troupe::views
