@@ -5,6 +5,7 @@
 #include "actors/store_actor.hpp"
 #include "domain/event.hpp"
 #include "domain/json.hpp"
+#include "domain/fields.hpp"
 #include "domain/order_codec.hpp"
 
 namespace troupe::actors::records {
@@ -41,9 +42,16 @@ persistence::Batch order_change(const domain::Order& before, const domain::Order
   return b;
 }
 
+namespace {
+/// An allocation's stored form: `A1`, order id, quantity, start, end.
+std::string encode_alloc(const std::string& order_id, std::int64_t quantity, domain::Timestamp start,
+                         domain::Timestamp end) {
+  return domain::fields::Writer("A1", 64).add(order_id).add(quantity).add(start).add(end).take();
+}
+}  // namespace
+
 persistence::Write put_rider_alloc(const domain::Order& o) {
-  json j = {{"orderId", o.id}, {"quantity", 1}};
-  return {alloc_prefix(o.rider_id) + o.id, j.dump(), false};
+  return {alloc_prefix(o.rider_id) + o.id, encode_alloc(o.id, 1, 0, 0), false};
 }
 
 persistence::Write erase_rider_alloc(const domain::Order& o) {
@@ -66,13 +74,11 @@ persistence::Write released_event(const domain::Order& o) {
 }
 
 persistence::Write put_alloc(const domain::Order& o) {
-  json j = {{"orderId", o.id}};
-  if (o.mode == domain::Mode::capacity) j["quantity"] = o.quantity;
-  if (o.mode == domain::Mode::calendar) {
-    j["start"] = o.start;
-    j["end"] = o.end;
-  }
-  return {alloc_prefix(o.resource_id) + o.id, j.dump(), false};
+  const bool capacity = o.mode == domain::Mode::capacity;
+  const bool calendar = o.mode == domain::Mode::calendar;
+  return {alloc_prefix(o.resource_id) + o.id,
+          encode_alloc(o.id, capacity ? o.quantity : 0, calendar ? o.start : 0, calendar ? o.end : 0),
+          false};
 }
 
 persistence::Write erase_alloc(const domain::Order& o) {
@@ -96,6 +102,17 @@ domain::Result<domain::Order> decode_order(const std::string& value) {
 }
 
 domain::Result<Allocation> decode_alloc(const std::string& value) {
+  if (!value.empty() && value.front() != '{') {
+    domain::fields::Reader r(value);
+    Allocation a;
+    const bool tagged = r.text() == "A1";
+    a.order_id = r.text();
+    a.quantity = r.number();
+    a.start = r.number();
+    a.end = r.number();
+    if (!tagged || !r.ok() || !r.at_end() || a.order_id.empty()) return corrupt("allocation");
+    return a;
+  }
   auto j = json::parse(value, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("orderId") || !j["orderId"].is_string())
     return corrupt("allocation");

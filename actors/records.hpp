@@ -5,6 +5,7 @@
 ///   order/<orderId>              -> the order with its payment
 ///                                   (domain/order_codec.hpp)
 ///   alloc/<resourceId>/<orderId> -> what a confirmed order occupies
+///                                   (A1, order id, quantity, start, end)
 ///   open/<orderId>               -> the order record again, while the saga is
 ///                                   unfinished (placed/held/paid); erased in
 ///                                   the batch that finishes it. A cold start

@@ -1,5 +1,7 @@
 #include "views/projections.hpp"
 
+#include "domain/fields.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -148,25 +150,33 @@ std::vector<persistence::Write> project_page(const std::string& name,
   }
   const bool mypage = name == "mypage";
   if (!mypage && name != "report") return out;
-  // One row per (group, order) of this page, keyed by its first event,
-  // holding its events one per line ("<eventId>\t<stored event>").
+  // One row per (group, order) of this page, keyed by its first event: a
+  // line with what the order's events share, then one line per event.
   std::map<std::pair<std::string, std::string>, size_t> row_of;
   for (const auto& e : events) {
     const std::string& owner = mypage ? e.customer_id : e.resource_id;
     if (owner.empty() || (!mypage && !reported(e))) continue;
     auto [it, fresh] = row_of.try_emplace({owner, e.order_id}, out.size());
-    if (fresh) {
+    if (fresh)
       out.push_back({(mypage ? mypage_group(owner) : report_group(owner)) + "/" + e.order_id +
                        "." + seq20(e.seq),
-                     std::string(), false});
-      out.back().value.reserve(512);
-    } else {
-      out[it->second].value.push_back('\n');
-    }
+                     domain::fields::Writer("R1", 384)
+                       .add(e.order_id)
+                       .add(e.resource_id)
+                       .add(e.customer_id)
+                       .add(e.payment_id)
+                       .take(),
+                     false});
     auto& v = out[it->second].value;
-    v += std::to_string(e.seq);
-    v.push_back('\t');
-    v += domain::encode_event(e);
+    v.push_back('\n');
+    v += domain::fields::Writer(std::to_string(e.seq), 64)
+           .add(e.type)
+           .add(e.at)
+           .add(e.status)
+           .add(e.amount)
+           .add(e.payment_status)
+           .add(e.detail)
+           .take();
   }
   return out;
 }
@@ -185,19 +195,34 @@ domain::Result<std::vector<domain::Event>> row_events(const persistence::Record&
     out.push_back(std::move(*e));
     return out;
   }
-  size_t pos = 0;
-  while (pos <= v.size()) {
-    size_t end = v.find('\n', pos);
+  // R1 header line, then `<eventId> type at status amount paymentStatus detail`.
+  size_t end = v.find('\n');
+  if (end == std::string::npos) return corrupt();
+  domain::fields::Reader head(std::string_view(v).substr(0, end));
+  domain::Event shared;
+  const bool tagged = head.text() == "R1";
+  shared.order_id = head.text();
+  shared.resource_id = head.text();
+  shared.customer_id = head.text();
+  shared.payment_id = head.text();
+  if (!tagged || !head.ok() || !head.at_end() || shared.order_id.empty()) return corrupt();
+  for (size_t pos = end + 1; pos <= v.size(); pos = end + 1) {
+    end = v.find('\n', pos);
     if (end == std::string::npos) end = v.size();
-    const auto tab = v.find('\t', pos);
-    if (tab == std::string::npos || tab > end) return corrupt();
-    const std::uint64_t seq = parse_seq(v.substr(pos, tab - pos));
-    if (seq == 0) return corrupt();
-    auto e = domain::decode_event(std::string_view(v).substr(tab + 1, end - tab - 1), seq);
-    if (!e) return corrupt();
-    out.push_back(std::move(*e));
-    pos = end + 1;
+    domain::fields::Reader line(std::string_view(v).substr(pos, end - pos));
+    domain::Event e = shared;
+    const auto seq = line.number();
+    e.type = line.text();
+    e.at = line.number();
+    e.status = line.text();
+    e.amount = line.number();
+    e.payment_status = line.text();
+    e.detail = line.text();
+    if (!line.ok() || !line.at_end() || seq <= 0 || e.type.empty()) return corrupt();
+    e.seq = static_cast<std::uint64_t>(seq);
+    out.push_back(std::move(e));
   }
+  if (out.empty()) return corrupt();
   return out;
 }
 

@@ -10,8 +10,9 @@
 ///
 /// A notifier row is one event. A mypage or report row holds the events of
 /// one order that one page of the log brought (usually all of a booking's:
-/// one row instead of five), one per line `<eventId>\t<stored event>`, and is
-/// keyed by the first one's id. A subscriber writes its rows and its cursor in
+/// one row instead of five), and is keyed by the first one's id: a line with
+/// what they share (R1, order, resource, customer, payment id), then one line
+/// per event (id, type, at, status, amount, payment status, detail). A subscriber writes its rows and its cursor in
 /// one atomic batch, so a restart resumes exactly after the last page; a
 /// replay from an earlier cursor may group differently, and the views read
 /// every event once by its id: no duplicates. The REST views are

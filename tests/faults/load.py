@@ -472,6 +472,16 @@ def stored_order(v):
             "resourceId": fields[2], "quantity": int(fields[7])}
 
 
+def stored_alloc_quantity(v):
+    """The quantity of an allocation record (A1 fields, or older JSON)."""
+    if v.startswith("{"):
+        return int(json.loads(v).get("quantity", 0))
+    f = v.split("\t")
+    if len(f) != 5 or f[0] != "A1":
+        raise ValueError("not an allocation record")
+    return int(f[2])
+
+
 def hgetall(r, key):
     flat = r.cmd("HGETALL", key) or []
     return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
@@ -669,9 +679,9 @@ def cmd_verify(a):
                 qty = 0
                 for oid, v in allocs.items():
                     try:
-                        qty += int(json.loads(v).get("quantity", 0))
+                        qty += stored_alloc_quantity(v)
                     except ValueError:
-                        bad("store", "alloc record %s/%s is not JSON" % (rid, oid))
+                        bad("store", "alloc record %s/%s is unreadable" % (rid, oid))
                     if oid not in store_conf_ids[rid]:
                         bad("store", "allocation %s/%s has no confirmed order record" % (rid, oid))
                 store_alloc[rid] = qty

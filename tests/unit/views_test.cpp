@@ -183,7 +183,8 @@ TEST(Projections, UnreadableRowsAreSkippedNotFatal) {
   EXPECT_EQ(mypage_view("alice", rows, {})["orders"].size(), 0u);
   EXPECT_FALSE(row_events(rows[0]).ok());
   EXPECT_FALSE(row_events({"mypage/alice/o-1.00000000000000000001", "12"}).ok());
-  EXPECT_FALSE(row_events({"mypage/alice/o-1.00000000000000000001", "x\tE1"}).ok());
+  EXPECT_FALSE(row_events({"mypage/alice/o-1.00000000000000000001", "R1\to-1\tr\tc\tp\nx\tOrderPlaced"}).ok());
+  EXPECT_FALSE(row_events({"mypage/alice/o-1.00000000000000000001", "R1\to-1\tr\tc\tp"}).ok()) << "no events";
 }
 
 }  // namespace
