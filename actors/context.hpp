@@ -45,6 +45,9 @@ struct Context {
   /// about this long is passivated: its actor stops, its record stays, and
   /// the next command activates it again. 0: never.
   std::chrono::milliseconds order_idle{10000};
+  /// A resource with nothing held or in flight and no command this long
+  /// passivates (its actor stops; the directory activates it on demand). 0: never.
+  std::chrono::milliseconds resource_idle{10000};
 
   /// Current handles (they change when a supervisor restarts the actor).
   caf::actor store() const { return directory->service("store"); }

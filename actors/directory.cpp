@@ -2,24 +2,107 @@
 
 #include <mutex>
 
+#include <caf/send.hpp>
+
 namespace troupe::actors {
 
 void Directory::put_resource(const domain::ResourceSpec& spec, caf::actor a) {
   std::unique_lock<std::shared_mutex> l(mu_);
-  resources_[spec.id] = ResourceEntry{std::move(a), spec};
+  auto& e = resources_[spec.id];
+  e.spec = spec;
+  // An entry without an actor never hides one that runs (a restore racing
+  // an activation): two actors for one resource could oversell.
+  if (a || !e.actor) e.actor = std::move(a);
 }
 
-std::optional<Directory::ResourceEntry> Directory::resource(const std::string& id) const {
+std::optional<Directory::ResourceEntry> Directory::resource(const std::string& id) {
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    auto it = resources_.find(id);
+    if (it == resources_.end()) return std::nullopt;
+    if (it->second.actor) return it->second;
+  }
+  activate(id);
   std::shared_lock<std::shared_mutex> l(mu_);
   auto it = resources_.find(id);
   if (it == resources_.end()) return std::nullopt;
   return it->second;
 }
 
-caf::actor Directory::resource_actor(const std::string& id) const {
+caf::actor Directory::resource_actor(const std::string& id) {
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    auto it = resources_.find(id);
+    if (it == resources_.end()) return {};
+    if (it->second.actor) return it->second.actor;
+  }
+  return activate(id);
+}
+
+std::optional<domain::ResourceSpec> Directory::resource_spec(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  auto it = resources_.find(id);
+  if (it == resources_.end()) return std::nullopt;
+  return it->second.spec;
+}
+
+caf::actor Directory::running_resource(const std::string& id) const {
   std::shared_lock<std::shared_mutex> l(mu_);
   auto it = resources_.find(id);
   return it == resources_.end() ? caf::actor{} : it->second.actor;
+}
+
+void Directory::set_activator(Activator f) {
+  std::lock_guard<std::mutex> g(activation_mu_);
+  activator_ = std::move(f);
+  closed_ = false;
+}
+
+caf::actor Directory::activate(const std::string& id) {
+  std::lock_guard<std::mutex> g(activation_mu_);
+  domain::ResourceSpec spec;
+  {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    auto it = resources_.find(id);
+    if (it == resources_.end()) return {};
+    if (it->second.actor) return it->second.actor;  // activated meanwhile
+    spec = it->second.spec;
+  }
+  if (closed_ || !activator_) return {};
+  auto a = activator_(spec);
+  if (!a) return {};
+  std::unique_lock<std::shared_mutex> l(mu_);
+  auto it = resources_.find(id);
+  if (it != resources_.end()) it->second.actor = a;
+  return a;
+}
+
+bool Directory::passivate_resource(const std::string& id, const caf::actor_addr& a) {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  auto it = resources_.find(id);
+  if (it == resources_.end() || it->second.actor.address() != a) return false;
+  it->second.actor = caf::actor{};
+  return true;
+}
+
+void Directory::stop_resources() {
+  std::lock_guard<std::mutex> g(activation_mu_);
+  std::vector<caf::actor> running;
+  {
+    std::unique_lock<std::shared_mutex> l(mu_);
+    closed_ = true;
+    activator_ = nullptr;
+    for (auto& kv : resources_)
+      if (kv.second.actor) running.push_back(std::exchange(kv.second.actor, caf::actor{}));
+  }
+  for (auto& a : running) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+size_t Directory::active_resource_count() const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  size_t n = 0;
+  for (const auto& kv : resources_) n += kv.second.actor ? 1 : 0;
+  return n;
 }
 
 void Directory::put_order(const std::string& id, caf::actor a) {

@@ -98,6 +98,8 @@ using activate_atom = caf::atom_constant<caf::atom("activate")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 /// An order to itself: send money back again (the pool did not confirm).
 using retry_refund_atom = caf::atom_constant<caf::atom("rerefund")>;
+/// Resources supervisor: monitor a resource actor activated by the directory.
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 
 // ---- resource protocol ----
 

@@ -30,6 +30,8 @@ struct ResourceState {
   /// read tells what happened — never resold on a guess.
   std::map<std::string, domain::Order> in_doubt;
   bool resolving = false;
+  /// When the last command came (an idle resource passivates).
+  std::chrono::steady_clock::time_point last_command = std::chrono::steady_clock::now();
   static inline const char* name = "resource";
 
   /// However the actor ends (crash, shutdown), every caller gets an answer.
@@ -189,6 +191,8 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
   st.spec = std::move(spec);
   st.capacity = std::move(capacity);
   st.calendar = std::move(calendar);
+  if (st.ctx->resource_idle.count() > 0)
+    self->delayed_send(self, st.ctx->resource_idle, passivate_atom::value);
   self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr& e) -> caf::error {
     auto* me = static_cast<ResourceActor*>(ptr);
     std::string what = "unknown";
@@ -219,6 +223,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
   });
   return {
     [=](HoldRequest& h) -> caf::result<domain::Money> {
+      self->state.last_command = std::chrono::steady_clock::now();
       auto& s = self->state;
       domain::Result<domain::Money> amount = domain::Money{0};
       domain::Status held = domain::ok_status();
@@ -249,6 +254,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       return *amount;
     },
     [=](ConfirmHold& c) -> caf::result<domain::Order> {
+      self->state.last_command = std::chrono::steady_clock::now();
       auto& s = self->state;
       const std::string oid = c.order.id;
       if (s.spec.mode == domain::Mode::dispatch) {
@@ -266,6 +272,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
                            [](ResourceState& st, const std::string& id) { return confirm(st, id); });
     },
     [=](ReleaseHold& r) -> ok_atom {
+      self->state.last_command = std::chrono::steady_clock::now();
       auto& s = self->state;
       if (holds(s, r.order_id) && !is_confirmed(s, r.order_id) && !s.owed.count(r.order_id) &&
           !s.in_doubt.count(r.order_id))
@@ -274,6 +281,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       return ok_atom::value;
     },
     [=](CancelBooking& c) -> caf::result<domain::Order> {
+      self->state.last_command = std::chrono::steady_clock::now();
       auto& s = self->state;
       const std::string oid = c.order.id;
       if (s.spec.mode == domain::Mode::dispatch) {
@@ -293,6 +301,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
                            });
     },
     [=](StepBooking& c) -> caf::result<domain::Order> {
+      self->state.last_command = std::chrono::steady_clock::now();
       auto& s = self->state;
       const std::string oid = c.order.id;
       if (s.spec.mode != domain::Mode::dispatch && (!holds(s, oid) || !is_confirmed(s, oid)))
@@ -311,6 +320,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
                            });
     },
     [=](RiderAssign& a) -> caf::result<domain::Order> {
+      self->state.last_command = std::chrono::steady_clock::now();
       auto& s = self->state;
       const std::string oid = a.order.id;
       if (s.spec.mode != domain::Mode::capacity)
@@ -328,6 +338,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
                            });
     },
     [=](RiderRelease& r) -> caf::result<domain::Order> {
+      self->state.last_command = std::chrono::steady_clock::now();
       const std::string oid = r.order.id;
       if (auto late = too_late(r.deadline, "release", oid)) return *late;
       auto batch = records::order_change(r.before, r.order);
@@ -338,7 +349,23 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
                              return domain::ok_status();
                            });
     },
-    [=](get_atom) -> ResourceView { return view_of(self->state); },
+    [=](get_atom) -> ResourceView {
+      self->state.last_command = std::chrono::steady_clock::now();
+      return view_of(self->state);
+    },
+    [=](passivate_atom) {
+      // Idle (nothing held, owed or in doubt, no command for a while): stop;
+      // the directory activates it again from the store when it is needed.
+      auto& st = self->state;
+      const auto idle = std::chrono::steady_clock::now() - st.last_command;
+      if (idle >= st.ctx->resource_idle && st.capacity.held() == 0 && !st.calendar.has_holds() &&
+          st.owed.empty() && st.in_doubt.empty() && st.holders.empty() && !st.resolving) {
+        // (If the directory names another actor, this one is stale: it goes too.)
+        st.ctx->directory->passivate_resource(st.spec.id, self->address());
+        return self->quit();  // normal exit
+      }
+      self->delayed_send(self, st.ctx->resource_idle, passivate_atom::value);
+    },
     [=](tick_atom) { resolve_in_doubt(self); },
     [=](crash_atom) -> ok_atom {
       throw std::runtime_error("crash injected into resource " + self->state.spec.id);
@@ -348,7 +375,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
 
 }  // namespace
 
-caf::actor spawn_resource_actor(caf::event_based_actor* parent, std::shared_ptr<const Context> ctx,
+caf::actor spawn_resource_actor(caf::actor_system& sys, std::shared_ptr<const Context> ctx,
                                 domain::ResourceSpec spec,
                                 const std::vector<records::Allocation>& allocs,
                                 std::string& error) {
@@ -363,8 +390,8 @@ caf::actor spawn_resource_actor(caf::event_based_actor* parent, std::shared_ptr<
       return {};
     }
   }
-  return parent->spawn<caf::monitored>(resource_actor, std::move(ctx), std::move(spec),
-                                       std::move(capacity), std::move(calendar));
+  return sys.spawn(resource_actor, std::move(ctx), std::move(spec), std::move(capacity),
+                   std::move(calendar));
 }
 
 }  // namespace troupe::actors

@@ -27,7 +27,10 @@ namespace troupe::actors {
 /// confirmed allocations restored from the store.
 /// Returns an invalid handle and sets `error` when the allocations do not fit
 /// the spec (corrupt store).
-caf::actor spawn_resource_actor(caf::event_based_actor* parent,
+/// Spawns the actor of one resource with its confirmed bookings (`allocs`);
+/// invalid with `error` set when they do not fit the spec. Its supervisor
+/// monitors it (it may be spawned from any thread: see Directory).
+caf::actor spawn_resource_actor(caf::actor_system& sys,
                                 std::shared_ptr<const Context> ctx,
                                 domain::ResourceSpec spec,
                                 const std::vector<records::Allocation>& allocs,

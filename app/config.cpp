@@ -87,6 +87,11 @@ const std::vector<Option>& options() {
      "an order at rest with no command this long is passivated: actor stopped, record kept, "
      "activated again on demand; 0 keeps every order actor (default 10000)",
      int_opt(&Config::order_idle_ms, "order-idle-ms", 0, 86400000)},
+    {"resource-idle-ms",
+     "a resource with nothing held or in flight and no command this long is passivated: actor "
+     "stopped, activated again from the store on demand; 0 keeps every resource actor "
+     "(default 10000)",
+     int_opt(&Config::resource_idle_ms, "resource-idle-ms", 0, 86400000)},
     {"restart-max", "restarts a resource/order supervisor allows within the window (default 1000)",
      int_opt(&Config::restart_max, "restart-max", 1, 1000000)},
     {"restart-window-ms", "the restart intensity window (default 10000)",

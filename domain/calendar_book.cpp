@@ -87,4 +87,10 @@ std::vector<Booking> CalendarBook::bookings() const {
   return out;
 }
 
+bool CalendarBook::has_holds() const {
+  for (const auto& kv : by_start_)
+    if (!kv.second.confirmed) return true;
+  return false;
+}
+
 }  // namespace troupe::domain

@@ -50,6 +50,8 @@ class CalendarBook {
   /// True when [start, end) is free.
   bool is_free(Timestamp start, Timestamp end) const;
   size_t size() const { return by_start_.size(); }
+  /// Whether any booking is held (not yet confirmed).
+  bool has_holds() const;
 
  private:
   const Booking* clash(Timestamp start, Timestamp end) const;

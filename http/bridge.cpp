@@ -362,7 +362,7 @@ struct Bridge::Impl {
     svr.Get(R"(/v1/resources/([^/]+)/report)", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "resource", res)) return;
-      if (!ctx->directory->resource(id))
+      if (!ctx->directory->resource_spec(id))
         return send_problem(res, make_error(ErrorKind::not_found, "resource " + id + " does not exist"));
       auto rows = read_group(views::report_group(id), res);
       if (!rows) return;
@@ -778,11 +778,11 @@ struct Bridge::Impl {
   void place_order(const httplib::Request& req, httplib::Response& res, const std::string& identity) {
     auto in = parse_order(req.body);
     if (!in) return send_problem(res, in.error());
-    auto entry = ctx->directory->resource(in->resource_id);
-    if (!entry)
+    auto spec = ctx->directory->resource_spec(in->resource_id);
+    if (!spec)
       return send_problem(res, make_error(ErrorKind::not_found,
                                           "resource " + in->resource_id + " does not exist"));
-    if (auto st = check_order_for(*in, entry->spec, domain::now_ms()); !st)
+    if (auto st = check_order_for(*in, *spec, domain::now_ms()); !st)
       return send_problem(res, st.error());
     actors::PlaceOrder p;
     p.resource_id = in->resource_id;
@@ -821,7 +821,9 @@ struct Bridge::Impl {
     auto entries = ctx->directory->list_resources(after, limit, type, more);
     json items = json::array();
     for (const auto& e : entries) {
-      auto v = ask<actors::ResourceView>(e.actor, opt.request_timeout, actors::get_atom::value);
+      // (A passivated resource is activated to tell its availability.)
+      auto actor = e.actor ? e.actor : ctx->directory->resource_actor(e.spec.id);
+      auto v = ask<actors::ResourceView>(actor, opt.request_timeout, actors::get_atom::value);
       if (!v) return send_problem(res, v.error());
       items.push_back(resource_json(*v));
     }
@@ -842,6 +844,9 @@ struct Bridge::Impl {
              std::to_string(n));
     line("# TYPE troupe_resources gauge");
     line("troupe_resources " + std::to_string(ctx->directory->resource_count()));
+    line("# HELP troupe_resource_actors resource actors running (the others are passivated)");
+    line("# TYPE troupe_resource_actors gauge");
+    line("troupe_resource_actors " + std::to_string(ctx->directory->active_resource_count()));
     line("# TYPE troupe_orders gauge");
     line("troupe_orders " + std::to_string(ctx->directory->order_count()));
     auto sup = ask<actors::SupervisionStats>(service("root"), std::chrono::milliseconds(1000),

@@ -84,6 +84,7 @@ struct KindState {
   /// exit. (Not an attach_functor: CAF 0.17 destroys the state in on_exit,
   /// before attached functors run.)
   ~KindState() {
+    if (kind == Kind::resources && ctx) ctx->directory->stop_resources();
     for (const auto& kv : children) caf::anon_send_exit(kv.first, caf::exit_reason::user_shutdown);
   }
 };
@@ -93,11 +94,12 @@ using KindSup = caf::stateful_actor<KindState>;
 bool start_resource(KindSup* self, const domain::ResourceSpec& spec,
                     const std::vector<records::Allocation>& allocs) {
   std::string err;
-  auto a = spawn_resource_actor(self, self->state.ctx, spec, allocs, err);
+  auto a = spawn_resource_actor(self->system(), self->state.ctx, spec, allocs, err);
   if (!a) {
     spdlog::error("cannot start resource {}: {}", spec.id, err);
     return false;
   }
+  self->monitor(a);
   self->state.children[a.address()] = spec.id;
   self->state.ctx->directory->put_resource(spec, a);
   return true;
@@ -147,9 +149,11 @@ void restart_child(KindSup* self, const std::string& id) {
       spdlog::info("subscriber {} restarted", id);
       return;
     case Kind::resources: {
-      auto entry = s.ctx->directory->resource(id);
-      if (!entry) return;
-      auto spec = entry->spec;
+      // (Its entry still names the dead actor, so no lookup activates one
+      // behind this read.)
+      auto found = s.ctx->directory->resource_spec(id);
+      if (!found) return;
+      auto spec = *found;
       self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreScan{records::alloc_prefix(id)})
         .then(
           [=](std::vector<persistence::Record>& recs) {
@@ -217,36 +221,61 @@ SupervisorView view_of(KindSup* self) {
   return make_view(name_of(s.kind), "root", s.intensity, s.children.size(), s.last_failure);
 }
 
-/// Restores every resource (spec + allocations) from the store.
+/// Restores every resource's entry from the store: its spec only. Its actor
+/// (with its bookings) is activated by the first lookup, so a cold start
+/// does not read every allocation nor spawn an actor per resource.
 void restore_resources(KindSup* self, caf::response_promise rp) {
   const auto t = self->state.ctx->timeouts.store_write * 20;
   self->request(self->state.ctx->store(), t, StoreScan{records::resource_prefix})
     .then(
       [=](std::vector<persistence::Record>& res_recs) mutable {
-        self->request(self->state.ctx->store(), t, StoreScan{"alloc/"})
-          .then(
-            [=](std::vector<persistence::Record>& alloc_recs) mutable {
-              std::map<std::string, std::vector<records::Allocation>> by_resource;
-              for (const auto& r : alloc_recs) {
-                const auto slash = r.key.find('/', 6);
-                if (slash == std::string::npos) continue;
-                if (auto a = records::decode_alloc(r.value))
-                  by_resource[r.key.substr(6, slash - 6)].push_back(*a);
-              }
-              std::uint64_t n = 0;
-              for (const auto& r : res_recs) {
-                auto spec = records::decode_resource(r.value);
-                if (!spec) {
-                  spdlog::error("skipping corrupt record {}", r.key);
-                  continue;
-                }
-                if (start_resource(self, *spec, by_resource[spec->id])) ++n;
-              }
-              rp.deliver(n);
-            },
-            [=](caf::error& e) mutable { rp.deliver(e); });
+        std::uint64_t n = 0;
+        for (const auto& r : res_recs) {
+          auto spec = records::decode_resource(r.value);
+          if (!spec) {
+            spdlog::error("skipping corrupt record {}", r.key);
+            continue;
+          }
+          self->state.ctx->directory->put_resource(*spec, caf::actor{});
+          ++n;
+        }
+        rp.deliver(n);
       },
       [=](caf::error& e) mutable { rp.deliver(e); });
+}
+
+/// Installs how the directory activates a resource: its bookings read
+/// from the store, its actor spawned and handed to this supervisor. (An
+/// actor passivates only with nothing in flight, so the store has all its
+/// writes; a crashed one is restarted through the store actor instead, see
+/// restart_child, which orders the read behind writes still queued.)
+void install_activator(KindSup* self) {
+  // (Weak: the directory is part of the context; a strong capture would be
+  // a cycle that keeps the store actor's handle alive past shutdown.)
+  std::weak_ptr<const Context> weak = self->state.ctx;
+  auto* sys = &self->system();
+  const caf::actor_addr me = self->address();
+  self->state.ctx->directory->set_activator([weak, sys, me](const domain::ResourceSpec& spec) -> caf::actor {
+    auto ctx = weak.lock();
+    if (!ctx) return {};
+    auto recs = ctx->store_adapter->scan(records::alloc_prefix(spec.id));
+    if (!recs) {
+      spdlog::error("activation of resource {}: store read failed ({})", spec.id, recs.error().detail);
+      return {};
+    }
+    std::vector<records::Allocation> allocs;
+    allocs.reserve(recs->size());
+    for (const auto& r : *recs)
+      if (auto a = records::decode_alloc(r.value)) allocs.push_back(std::move(*a));
+    std::string err;
+    auto a = spawn_resource_actor(*sys, ctx, spec, allocs, err);
+    if (!a) {
+      spdlog::error("cannot activate resource {}: {}", spec.id, err);
+      return {};
+    }
+    caf::anon_send(caf::actor_cast<caf::actor>(me), adopt_atom::value, a, spec.id);
+    return a;
+  });
 }
 
 /// Restores the orders whose saga was unfinished (the open/ index; they are
@@ -308,10 +337,10 @@ void activate_order(KindSup* self, const std::string& id, caf::response_promise 
 
 /// Spawns the order actor for `p` (its id set) and hands it the request.
 void place_new(KindSup* self, actors::PlaceOrder p, caf::response_promise rp) {
-  auto entry = self->state.ctx->directory->resource(p.resource_id);
-  if (!entry)
+  auto spec = self->state.ctx->directory->resource_spec(p.resource_id);
+  if (!spec)
     return rp.deliver(to_caf(ErrorKind::not_found, "resource " + p.resource_id + " does not exist"));
-  auto order = domain::place(p.order_id, p.resource_id, p.customer_id, entry->spec.mode,
+  auto order = domain::place(p.order_id, p.resource_id, p.customer_id, spec->mode,
                              domain::now_ms());
   order.quantity = p.quantity;
   order.start = p.start;
@@ -390,6 +419,7 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
   if (kind == Kind::store || kind == Kind::payments) start_service(self);
   if (kind == Kind::subscribers)
     for (const auto& name : views::subscriber_names) start_subscriber(self, name);
+  if (kind == Kind::resources) install_activator(self);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
     auto it = s.children.find(dm.source);
@@ -424,6 +454,11 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
   });
   return {
     [=](restart_atom, const std::string& id) { restart_child(self, id); },
+    [=](adopt_atom, caf::actor& a, const std::string& id) {
+      // A resource actor the directory activated: ours to supervise.
+      self->monitor(a);
+      self->state.children[a.address()] = id;
+    },
     [=](activate_atom, const std::string& id) -> caf::result<caf::actor> {
       if (self->state.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
       auto rp = self->make_response_promise();
@@ -494,8 +529,8 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
         .then(
           [=](ok_atom) mutable {
             self->state.registering.erase(spec.id);
-            if (!start_resource(self, spec, {}))
-              return rp.deliver(to_caf(ErrorKind::internal, "resource could not start"));
+            // Registered; its actor starts with the first booking.
+            self->state.ctx->directory->put_resource(spec, caf::actor{});
             ResourceView v;
             v.spec = spec;
             v.available = spec.mode == domain::Mode::capacity ? spec.capacity : 0;
@@ -513,8 +548,8 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
     [=](PlaceOrder& p) -> caf::result<domain::Order> {
       auto& s = self->state;
       if (s.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
-      auto entry = s.ctx->directory->resource(p.resource_id);
-      if (!entry) return to_caf(ErrorKind::not_found, "resource " + p.resource_id + " does not exist");
+      if (!s.ctx->directory->resource_spec(p.resource_id))
+        return to_caf(ErrorKind::not_found, "resource " + p.resource_id + " does not exist");
       if (!p.order_id.empty()) {
         auto rp = self->make_response_promise();
         place_keyed(self, p, p.order_id, 0, rp);

@@ -69,6 +69,7 @@ class ActorFixture : public ::testing::Test {
   std::uint64_t event_retention = 100000;
   std::chrono::milliseconds event_trim_every{10000};
   std::chrono::milliseconds order_idle{10000};
+  std::chrono::milliseconds resource_idle{10000};
 
   // ---- the running system ----
   std::string dir;
@@ -126,6 +127,7 @@ class ActorFixture : public ::testing::Test {
     c->event_retention = event_retention;
     c->event_trim_every = event_trim_every;
     c->order_idle = order_idle;
+    c->resource_idle = resource_idle;
     ctx = c;
     supervision::SupervisionConfig sc;
     sc.resources = policy;

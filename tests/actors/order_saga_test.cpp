@@ -438,5 +438,63 @@ TEST_F(Passivation, OnlyUnfinishedSagasAreIndexedAndRestoredAtStart) {
   EXPECT_EQ(view("show-1").value->available, 8);
 }
 
+// ---------------------------------------------------------------------------
+// Resources are virtual actors: activated on demand, passivated when idle
+// ---------------------------------------------------------------------------
+
+class ResourcePassivation : public ActorFixture {
+ protected:
+  ResourcePassivation() { resource_idle = std::chrono::milliseconds(100); }
+};
+
+TEST_F(ResourcePassivation, RegisteringStartsNoActorAndTheFirstUseActivatesItWithItsBookings) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  ASSERT_TRUE(register_resource(calendar_spec("car-1", 60)).ok());
+  EXPECT_EQ(directory->active_resource_count(), 0u) << "registered, not running";
+  auto a = place("show-1", 3);
+  auto w = place_window("car-1", t0, t0 + 2 * hour);
+  ASSERT_TRUE(a.ok() && w.ok());
+  EXPECT_EQ(directory->active_resource_count(), 2u);
+  ASSERT_TRUE(eventually([&] { return directory->active_resource_count() == 0; }))
+    << directory->active_resource_count() << " resource actors still running";
+  // Activated again from the store: the bookings are all there.
+  EXPECT_EQ(view("show-1").value->available, 7);
+  auto clash = place_window("car-1", t0 + hour, t0 + 3 * hour);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error.kind, ErrorKind::unavailable);
+  ASSERT_TRUE(eventually([&] { return directory->active_resource_count() == 0; }));
+  auto over = place("show-1", 8);
+  ASSERT_FALSE(over.ok()) << "7 left, never oversold across activations";
+  EXPECT_TRUE(place("show-1", 7).ok());
+  EXPECT_EQ(view("show-1").value->available, 0);
+  // Cancelling a booking of a passivated resource frees it there.
+  ASSERT_TRUE(eventually([&] { return directory->active_resource_count() == 0; }));
+  auto c = ask<domain::Order>(order_actor(a.value->id), actors::cancel_atom::value);
+  ASSERT_TRUE(c.ok()) << c.describe();
+  EXPECT_EQ(view("show-1").value->available, 3);
+}
+
+TEST_F(ResourcePassivation, AColdStartActivatesNothingAndACrashedActorStillRestartsWithItsBookings) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  ASSERT_TRUE(place("show-1", 4).ok());
+  shutdown();
+  boot();
+  auto restored = ask<actors::SupervisionStats>(supervisor, actors::restore_atom::value);
+  ASSERT_TRUE(restored.ok()) << restored.describe();
+  EXPECT_EQ(restored.value->resources, 1u);
+  EXPECT_EQ(directory->active_resource_count(), 0u);
+  EXPECT_EQ(view("show-1").value->available, 6);
+  const auto before = directory->running_resource("show-1");
+  ASSERT_TRUE(before);
+  ASSERT_TRUE(ask<actors::ok_atom>(supervisor, actors::CrashActor{"resource", "show-1"}).ok());
+  ASSERT_TRUE(eventually([&] {
+    auto now = directory->running_resource("show-1");
+    return now && now != before;
+  }));
+  EXPECT_EQ(view("show-1").value->available, 6);
+  EXPECT_TRUE(place("show-1", 6).ok());
+  EXPECT_FALSE(place("show-1", 1).ok());
+}
+
 }  // namespace
 }  // namespace troupe::testing

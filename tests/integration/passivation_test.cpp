@@ -71,3 +71,44 @@ TEST(Passivation, EveryRouteServesPassivatedOrdersAndAColdStartStartsNone) {
   EXPECT_EQ(str(packed.body_json(), "status"), "packed");
   EXPECT_EQ(available(after, "washer-p"), 4);
 }
+
+namespace {
+
+long long metric(Http& http, const std::string& name) {
+  auto r = http.get("/metrics");
+  if (r.status != 200) return -1;
+  const std::string key = "\n" + name + " ";
+  auto at = r.body.find(key);
+  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + key.size());
+}
+
+}  // namespace
+
+TEST(Passivation, IdleResourcesStopTheirActorAndComeBackWithTheirBookings) {
+  auto args = fast_payments();
+  args.insert(args.end(), {"--resource-idle-ms", "200", "--order-idle-ms", "200"});
+  TroupeServer server(args);
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Register(http, musical("show-r" + std::to_string(i), 3, 100)));
+  EXPECT_EQ(metric(http, "troupe_resources"), 20);
+  EXPECT_EQ(metric(http, "troupe_resource_actors"), 0) << "registering starts no actor";
+  ASSERT_EQ(http.post("/v1/orders", seat_order("show-r1", 2, "cust-r")).status, 201);
+  ASSERT_TRUE(eventually([&] { return metric(http, "troupe_resource_actors") == 0; }));
+  // Activated on demand with what it sold: 1 seat left, never 3.
+  EXPECT_EQ(available(http, "show-r1"), 1);
+  ASSERT_TRUE(eventually([&] { return metric(http, "troupe_resource_actors") == 0; }));
+  EXPECT_TRUE(IsProblem(http.post("/v1/orders", seat_order("show-r1", 2, "cust-r")), 409));
+  EXPECT_EQ(http.post("/v1/orders", seat_order("show-r1", 1, "cust-r")).status, 201);
+  // The listing activates what it shows and tells the truth too.
+  auto list = get_json(http, "/v1/resources?limit=100");
+  ASSERT_TRUE(list.contains("items")) << list.dump();
+  EXPECT_EQ(list["items"].size(), 20u);
+  server.kill9();
+  ASSERT_EQ(server.restart(), "");
+  auto after = server.http();
+  EXPECT_EQ(metric(after, "troupe_resource_actors"), 0) << "a cold start activates nothing";
+  EXPECT_EQ(available(after, "show-r1"), 0);
+  EXPECT_EQ(available(after, "show-r2"), 3);
+  EXPECT_TRUE(IsProblem(after.post("/v1/orders", seat_order("show-r1", 1, "cust-r")), 409));
+}

@@ -45,6 +45,16 @@ TEST(CalendarBook, HoldsAFreeWindow) {
   EXPECT_FALSE(all[0].confirmed);
 }
 
+TEST(CalendarBook, HasHoldsUntilEveryBookingIsConfirmed) {
+  CalendarBook b;
+  EXPECT_FALSE(b.has_holds());
+  ASSERT_TRUE(b.hold("o1", at(0), at(5)));
+  ASSERT_TRUE(b.restore_confirmed("o2", at(6), at(8)));
+  EXPECT_TRUE(b.has_holds());
+  ASSERT_TRUE(b.confirm("o1"));
+  EXPECT_FALSE(b.has_holds());
+}
+
 TEST(CalendarBook, RefusesWindowInsideAnotherBooking) {
   auto b = book_with_base();
   expect_unavailable(b, at(12), at(15));
