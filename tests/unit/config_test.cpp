@@ -29,6 +29,9 @@ TEST(Config, DefaultsServeOnTheEmbeddedStore) {
   EXPECT_TRUE(c->redis_url.empty());
   EXPECT_FALSE(c->enable_faults);
   EXPECT_EQ(c->payment_timeout_ms, 610);
+  EXPECT_EQ(c->caf_scheduler, "sharing");
+  EXPECT_EQ(c->order_idle_ms, 10000);
+  EXPECT_EQ(c->resource_idle_ms, 10000);
 }
 
 TEST(Config, FlagsBeatEnvironmentWhichBeatsTheFile) {
@@ -70,6 +73,9 @@ TEST(Config, BadInputIsRefusedWithTheOptionsName) {
          {"--payment-failure-rate", "1.5"},
          {"--payment-latency-ms", "5,1"},
          {"--log-level", "loud"},
+         {"--caf-scheduler", "fifo"},
+         {"--order-idle-ms", "-1"},
+         {"--resource-idle-ms", "x"},
          {"--nope", "1"},
          {"frobnicate"},
          {"--port"}}) {
