@@ -1,66 +1,480 @@
 #!/usr/bin/env bash
-# Benchmarks POST /v1/orders against the ceiling (a trivial httplib server
-# with troupe's settings), both measured in this run with the same wrk
-# settings. Loopback only, bounded in time, cleans up after itself.
+# bench/run.sh — troupe's benchmark harness: one command, loopback only,
+# bounded in time, cleans up after itself, prints one table.
 #
-# usage: bench/run.sh [-c CONNECTIONS] [-d SECONDS] [-r RUNS]
+# usage: bash bench/run.sh [options]
+#   -d SECONDS            wrk duration of one measurement (default 3)
+#   -r RUNS               runs per cell; every figure is the median (default 3)
+#   -c LIST               concurrencies (default 1,16,64,100); wrk -t1 at c=1, else -t2
+#   --only LIST           parts to run, comma-separated (default: all of them)
+#       s1      POST /v1/orders on 50 resources, embedded store (fsync per group commit)
+#       s1r     the same over Redis (AOF appendfsync always, as the drills);
+#               adds Redis commands and read events per order
+#       s2      GET /v1/orders/{id} and GET /v1/customers/{id}/mypage over
+#               2,000 seeded orders of 500 customers (embedded)
+#       s3      the seeds' load: payment 400-620 ms, timeout 610 ms, 100 clients:
+#               siege -c100 (tx/s, availability), then the same load from
+#               bench.py (100 keep-alive clients: p50/p99 of every answer, of the
+#               201s and of the 503s)
+#       s4      hot spot: one resource with 1,000,000 seats takes every POST;
+#               ratio to s1 at the same c (target >= 0.5) and to the ceiling
+#       scale   register --scale-resources resources, place --scale-orders
+#               orders (embedded): RSS per idle resource, store size, cold start
+#       scale-redis   the same over Redis
+#   --s3-seconds S        siege / wrk duration of one s3 run (default 10; RUNS runs each)
+#   --scale-resources N   resources of the scale parts (default 100000)
+#   --scale-orders M      orders of the scale parts (default 1000000)
+#   --scale-c C           wrk connections of the scale batch client (default 64)
+#   --scale-timeout S     bound of each scale batch (registering, ordering; default 900)
+#   --max-rss-mib N       stop a scale batch (failing) when troupe's RSS passes N MiB
+#                         (default 60 % of the machine's memory)
+#   -o FILE               also write the table to FILE
+#   --no-build            use the binaries already built in the build dir
+#   --keep                keep the temp dir (logs) and print its path
+#   -h, --help            this text
+# env: BENCH_BUILD_DIR (default build-bench), BENCH_JOBS (build parallelism,
+#      default nproc).
+#
+# Every troupe figure is also a ratio to the ceiling (bench/ceiling.cpp: a
+# constant-response cpp-httplib server with troupe's HTTP settings) measured
+# in this run with the same wrk settings at the same c (GET ceiling for GET
+# scenarios, POST for POST); the ceiling's runs are interleaved with the first
+# scenario that needs them. Each scenario runs on a fresh troupe (and Redis);
+# afterwards the invariants are checked (/admin/reconcile balanced, nothing
+# half-done or held at rest, seats sold = confirmed orders, no non-2xx answer
+# where none is expected): a violation fails the run (exit 1) — a fast run
+# that is wrong is a failure.
+#
+# Time budget with the defaults (2 cores): the wrk cells take 84 runs x 3 s
+# (~5 min with the waits between runs), s3 ~1.5 min, and the scale parts
+# depend on troupe's order rate: about 1,000,000 / (orders per second) each,
+# plus registering, checking and the cold start (see the table's "time"
+# line). `--only s1,s1r,s2,s3,s4` stays under ~7 min; a quick check of
+# everything: `-d 2 -r 1 --s3-seconds 5 --scale-resources 2000 --scale-orders 20000`
+# (~2 min). The build (if needed) comes on top.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONNS=64; SECS=10; RUNS=3
-while getopts "c:d:r:" o; do
-  case $o in c) CONNS=$OPTARG;; d) SECS=$OPTARG;; r) RUNS=$OPTARG;; *) exit 2;; esac
+REPO=$(pwd)
+
+SECS=3 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s2,s3,s4,scale,scale-redis S3_SECS=10
+SCALE_RES=100000 SCALE_ORD=1000000 SCALE_C=64 SCALE_TIMEOUT=900 OUT="" BUILD=1 KEEP=0
+HOT_CAP=1000000 MAX_RSS_MIB=$(awk '/MemTotal/ {printf "%d", $2 * 0.6 / 1024}' /proc/meminfo)
+usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; }
+while (($#)); do
+  case $1 in
+    -d) SECS=$2; shift ;;
+    -r) RUNS=$2; shift ;;
+    -c) CONCS=$2; shift ;;
+    -o) OUT=$2; shift ;;
+    --only) ONLY=$2; shift ;;
+    --s3-seconds) S3_SECS=$2; shift ;;
+    --scale-resources) SCALE_RES=$2; shift ;;
+    --scale-orders) SCALE_ORD=$2; shift ;;
+    --scale-c) SCALE_C=$2; shift ;;
+    --scale-timeout) SCALE_TIMEOUT=$2; shift ;;
+    --max-rss-mib) MAX_RSS_MIB=$2; shift ;;
+    --no-build) BUILD=0 ;;
+    --keep) KEEP=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
 done
-# Its own build dir (Release-like, no tests), so a test build is left alone.
-export TROUPE_BUILD_DIR=${TROUPE_BUILD_DIR:-build-bench}
-bash scripts/build.sh -DTROUPE_BUILD_TESTS=OFF >/dev/null
-BIN=$TROUPE_BUILD_DIR/app/troupe; CEIL=$TROUPE_BUILD_DIR/bench/troupe-ceiling
-TMP=$(mktemp -d); PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
+for p in ${ONLY//,/ }; do
+  case $p in s1|s1r|s2|s3|s4|scale|scale-redis) ;; *) echo "run.sh: unknown part '$p'" >&2; exit 2 ;; esac
+done
+[[ -n $OUT ]] && OUT=$(realpath -m "$OUT")
+wants() { [[ ",$ONLY," == *",$1,"* ]]; }
+IFS=, read -r -a CS <<<"$CONCS"
+for t in wrk python3 curl; do command -v $t >/dev/null || { echo "run.sh: $t not found" >&2; exit 2; }; done
+if wants s3; then command -v siege >/dev/null || { echo "run.sh: siege not found" >&2; exit 2; }; fi
+if wants s1r || wants scale-redis; then
+  command -v redis-server >/dev/null || { echo "run.sh: redis-server not found" >&2; exit 2; }
+fi
+
+# ---------------------------------------------------------------- build
+BUILD_DIR=${BENCH_BUILD_DIR:-build-bench}
+if ((BUILD)); then
+  [[ -f scripts/bootstrap.sh ]] && bash scripts/bootstrap.sh
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROUPE_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD_DIR" -j"${BENCH_JOBS:-$(nproc)}" --target troupe troupe-ceiling >/dev/null
+fi
+BIN=$REPO/$BUILD_DIR/app/troupe; CEIL=$REPO/$BUILD_DIR/bench/troupe-ceiling
+[[ $BUILD_DIR == /* ]] && { BIN=$BUILD_DIR/app/troupe; CEIL=$BUILD_DIR/bench/troupe-ceiling; }
+[[ -x $BIN && -x $CEIL ]] || { echo "run.sh: no binaries in $BUILD_DIR (drop --no-build)" >&2; exit 2; }
+
+# ---------------------------------------------------------------- processes
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/troupe-bench.XXXXXX")
+SAMPLES=$TMP/samples.tsv NOTES=$TMP/notes.tsv LINES=$TMP/lines.txt META=$TMP/meta.txt
+: >"$SAMPLES"; : >"$NOTES"; : >"$LINES"; : >"$TMP/pids"
+PY="python3 $REPO/bench/bench.py"
+PIDS=() TIMES=()
+: >"$TMP/fails"; : >"$TMP/warns"   # files: fail/warn also run in $(...) subshells
+T0=$(date +%s%3N) PART=""
+log() { printf '[bench %6.1fs] %s\n' "$(( $(date +%s%3N) - T0 ))e-3" "$*" >&2; }
+
+track() { PIDS+=("$1"); echo "$1" >>"$TMP/pids"; }
+# kill_pid PID [GRACE_S]: TERM, up to GRACE_S, then KILL; reaps it
+kill_pid() {
+  local pid=$1 grace=${2:-5} i
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < grace * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  set +e
+  for p in "${PIDS[@]}"; do kill_pid "$p" 5; done
+  if ((rc != 0)) && [[ -n $PART ]]; then
+    log "exit $rc in part $PART"
+    for p in "$TMP"/*/troupe.log; do [[ -f $p ]] && { log "last lines of $p:"; tail -n 15 "$p" >&2; }; done
+  fi
+  if ((KEEP)); then log "kept $TMP"; else rm -rf "$TMP"; fi
+  [[ -n ${WATCHDOG:-} ]] && { kill "$WATCHDOG" 2>/dev/null; wait "$WATCHDOG" 2>/dev/null; }
+  exit "$rc"
+}
 trap cleanup EXIT
+trap 'log interrupted; exit 130' INT
+trap 'log terminated; exit 143' TERM
+# if this script is killed with SIGKILL, kill what it started (by PID) and clean up
+( trap '' INT TERM; while kill -0 $$ 2>/dev/null; do sleep 1; done
+  while read -r p; do kill -9 "$p" 2>/dev/null; done <"$TMP/pids"; ((KEEP)) || rm -rf "$TMP"
+) </dev/null >/dev/null 2>&1 &
+WATCHDOG=$!
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_ready() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "not ready: $1" >&2; exit 1; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-rps() { awk '/Requests\/sec/ {print $2}'; }
-p99() { awk '/ 99%/ {print $2}'; }
+fail() { echo "$PART: $*" >>"$TMP/fails"; log "FAIL: $*"; }
+warn() { echo "$PART: $*" >>"$TMP/warns"; log "WARN: $*"; }
+note() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$NOTES"; }
+line() { echo "$*" >>"$LINES"; }
+part_begin() { PART=$1; PART_T0=$(date +%s); log "== $1"; }
+part_end() { TIMES+=("$PART $(( $(date +%s) - PART_T0 )) s"); log "== $PART done in $(( $(date +%s) - PART_T0 )) s"; PART=""; }
 
-CP=$(free_port); "$CEIL" "$CP" >/dev/null 2>&1 & PIDS+=($!)
-TP=$(free_port); "$BIN" serve --port "$TP" --data-dir "$TMP/data" --log-level warn >"$TMP/troupe.log" 2>&1 & PIDS+=($!)
-wait_ready "http://127.0.0.1:$CP/x"; wait_ready "http://127.0.0.1:$TP/health/ready"
-for i in $(seq 1 50); do
-  curl -sf -XPOST "http://127.0.0.1:$TP/v1/resources" -H 'content-type: application/json' \
-    -d "{\"id\":\"bench-$i\",\"type\":\"musical\",\"name\":\"Bench $i\",\"mode\":\"capacity\",\"capacity\":1000000000,\"price\":100}" >/dev/null
-done
+CEIL_PORT="" CEIL_URL=""
+start_ceiling() {
+  [[ -n $CEIL_PORT ]] && return 0
+  CEIL_PORT=$(free_port); CEIL_URL=http://127.0.0.1:$CEIL_PORT
+  "$CEIL" "$CEIL_PORT" </dev/null >"$TMP/ceiling.log" 2>&1 &
+  track $!
+  local i; for ((i = 0; i < 100; i++)); do curl -sf -o /dev/null "$CEIL_URL/x" && return 0; sleep 0.05; done
+  echo "run.sh: the ceiling did not start" >&2; exit 1
+}
 
-declare -a C_RPS T_RPS T_P99 C_P99
-for r in $(seq 1 "$RUNS"); do
-  out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/orders.lua "http://127.0.0.1:$CP/")
-  C_RPS+=("$(echo "$out" | rps)"); C_P99+=("$(echo "$out" | p99)")
-  out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/orders.lua "http://127.0.0.1:$TP/")
-  T_RPS+=("$(echo "$out" | rps)"); T_P99+=("$(echo "$out" | p99)")
-done
-c=$(printf '%s\n' "${C_RPS[@]}" | median); t=$(printf '%s\n' "${T_RPS[@]}" | median)
-cp=$(printf '%s\n' "${C_P99[@]}" | sort -V | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-tp=$(printf '%s\n' "${T_P99[@]}" | sort -V | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-# Invariant after the run: nothing oversold, every order finished (no
-# half-done one), money reconciled, seats sold = confirmed orders.
-for _ in $(seq 1 100); do
-  rec=$(curl -sf "http://127.0.0.1:$TP/admin/reconcile")
-  [ "$(echo "$rec" | python3 -c 'import sys,json; r=json.load(sys.stdin); print(int(r["balanced"]))')" = 1 ] && break
-  sleep 0.1
-done
-sold=0
-for i in $(seq 1 50); do
-  a=$(curl -sf "http://127.0.0.1:$TP/v1/resources/bench-$i" | python3 -c 'import sys,json; print(json.load(sys.stdin)["available"])')
-  sold=$((sold + 1000000000 - a))
-done
-orders=$(echo "$rec" | python3 -c 'import sys,json; print(json.load(sys.stdin)["orders"]["confirmed"])')
-balanced=$(echo "$rec" | python3 -c 'import sys,json; r=json.load(sys.stdin); print(r["balanced"], r["orders"], r["gateway"]["net"], r["confirmedAmount"])')
-writes=$(curl -sf "http://127.0.0.1:$TP/metrics" | awk '/^troupe_store_writes_total/ {print $2}')
-commits=$(curl -sf "http://127.0.0.1:$TP/metrics" | awk '/^troupe_store_commits_total/ {print $2}')
-printf '%-34s %12s %10s %8s\n' "scenario (c=$CONNS, ${SECS}s, median of $RUNS)" "req/s" "p99" "ratio"
-printf '%-34s %12s %10s %8s\n' "ceiling (trivial httplib handler)" "$c" "$cp" "1.00"
-printf '%-34s %12s %10s %8s\n' "POST /v1/orders (embedded store)" "$t" "$tp" "$(awk -v a="$t" -v b="$c" 'BEGIN{printf "%.2f", a/b}')"
-if [ "$sold" != "$orders" ]; then echo "INVARIANT BROKEN: seats sold=$sold but confirmed orders=$orders" >&2; exit 1; fi
-case "$balanced" in True*) ;; *) echo "INVARIANT BROKEN: reconcile: $balanced" >&2; exit 1;; esac
-echo "reconcile: balanced, orders/gateway net/confirmed amount: ${balanced#True }"
-echo "invariant ok: seats sold=$sold = orders=$orders  store writes=$writes  commits(fsync)=$commits  writes/commit=$(awk -v a="$writes" -v b="$commits" 'BEGIN{printf "%.1f", a/b}')"
+REDIS_PORT="" REDIS_PID="" REDIS_DIR=""
+start_redis() { # NAME: own redis-server, free port, AOF always (as tests/faults/lib.sh)
+  REDIS_PORT=$(free_port); REDIS_DIR=$TMP/$1/redis; mkdir -p "$REDIS_DIR"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" --appendonly yes \
+    --appendfsync always --save '' --daemonize no --logfile "$TMP/$1/redis.log" </dev/null >/dev/null 2>&1 &
+  REDIS_PID=$!; track "$REDIS_PID"
+  local i; for ((i = 0; i < 100; i++)); do
+    [[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] && return 0; sleep 0.05
+  done
+  echo "run.sh: redis-server did not start" >&2; exit 1
+}
+stop_redis() { [[ -n $REDIS_PID ]] && kill_pid "$REDIS_PID" 10; REDIS_PID="" REDIS_PORT=""; }
+
+TPID="" TPORT="" TURL="" TARGS=() TNAME=""
+# start_troupe NAME [serve args]: on a free port; the embedded store in
+# $TMP/NAME/data unless REDIS_PORT is set (then over that Redis)
+start_troupe() {
+  TNAME=$1; shift; mkdir -p "$TMP/$TNAME"
+  TPORT=$(free_port); TURL=http://127.0.0.1:$TPORT
+  TARGS=(serve --port "$TPORT" --bind 127.0.0.1 --data-dir "$TMP/$TNAME/data" --log-level warn "$@")
+  [[ -n $REDIS_PORT ]] && TARGS+=(--redis "redis://127.0.0.1:$REDIS_PORT")
+  relaunch_troupe
+  $PY wait-ready --url "$TURL" --timeout 60 >/dev/null || { echo "run.sh: troupe not ready" >&2; exit 1; }
+}
+relaunch_troupe() {
+  echo "=== start $(date -u +%FT%T.%3NZ)" >>"$TMP/$TNAME/troupe.log"
+  "$BIN" "${TARGS[@]}" </dev/null >>"$TMP/$TNAME/troupe.log" 2>&1 &
+  TPID=$!; track "$TPID"
+}
+# stop_troupe [BOUND_S]: SIGTERM, bounded; warns unless it exits 0. Sets STOP_S.
+stop_troupe() {
+  local bound=${1:-60} i rc=0 t0
+  t0=$(date +%s%3N)
+  kill -TERM "$TPID"
+  for ((i = 0; i < bound * 10; i++)); do kill -0 "$TPID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$TPID" 2>/dev/null; then
+    kill -9 "$TPID"; wait "$TPID" 2>/dev/null || true
+    warn "troupe did not exit within ${bound}s of SIGTERM (killed)"
+  else
+    wait "$TPID" || rc=$?
+    ((rc == 0)) || warn "troupe exited with $rc after SIGTERM"
+  fi
+  STOP_S=$(awk -v ms=$(( $(date +%s%3N) - t0 )) 'BEGIN{printf "%.1f", ms/1000}')
+  TPID=""
+}
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$TPID/status"; }
+metric() { $PY metric --url "$TURL" "$@"; }
+wait_idle() { $PY wait-idle --url "$TURL" --timeout "${1:-60}" || { fail "subscribers did not catch up"; echo -1; }; }
+# check LABEL [check options]: the invariants; a violation fails the run
+check() {
+  local label=$1 out; shift
+  if out=$($PY check --url "$TURL" --label "$label" "$@"); then log "$out"; line "check $out"
+  else line "check $out"; fail "invariant violated (see above): $out"; fi
+}
+
+# ---------------------------------------------------------------- wrk cells
+declare -A CEIL_N
+# wrk_run LABEL C RUN URL SCRIPT [VAR=VALUE...]: one wrk run -> a sample line
+wrk_run() {
+  local label=$1 c=$2 run=$3 url=$4 script=$5 t=2 out bl; shift 5
+  ((c == 1)) && t=1
+  out=$(env "$@" wrk -t"$t" -c"$c" -d"${SECS}s" --timeout 10s -s "$REPO/bench/$script" "$url" 2>&1) || true
+  bl=$(grep '^BENCH ' <<<"$out" || true)
+  if [[ -z $bl ]]; then fail "wrk gave no result ($label c=$c): $(tail -n 3 <<<"$out")"; return 0; fi
+  printf '%s\t%s\t%s\t%s\n' "$label" "$c" "$run" "$bl" >>"$SAMPLES"
+  log "$label c=$c run $run: $(awk '{split($2,a,"=");split($3,b,"="); printf "%.0f req/s", a[2]/(b[2]/1e6)}' <<<"$bl") ($bl)"
+}
+# measure LABEL METHOD SCRIPT [VAR=VALUE...]: RUNS runs per c on troupe, each
+# preceded by one on the ceiling while the ceiling has fewer than RUNS at that
+# c and method; waits for the subscribers between runs. Per c, the store's
+# work per order (commits, writes; Redis commands) goes into the notes.
+measure() {
+  local label=$1 method=$2 script=$3 c r k; shift 3
+  start_ceiling
+  for c in "${CS[@]}"; do
+    snap "$TMP/snap-before"
+    for ((r = 1; r <= RUNS; r++)); do
+      k="$method $c"
+      if (( ${CEIL_N[$k]:-0} < RUNS )); then
+        wrk_run "ceiling-$method" "$c" "${CEIL_N[$k]:-0}" "$CEIL_URL/" "$script" "$@"
+        CEIL_N[$k]=$(( ${CEIL_N[$k]:-0} + 1 ))
+      fi
+      wrk_run "$label" "$c" "$r" "$TURL/" "$script" "$@"
+      CATCHUP=$(wait_idle 120)
+    done
+    snap "$TMP/snap-after"
+    [[ $method == POST ]] && note "$label" "$c" "$(per_order "$TMP/snap-before" "$TMP/snap-after")"
+    # the subscribers' lag after the last run (shown when they fell behind)
+    if awk -v s="$CATCHUP" 'BEGIN{exit !(s > 0.1)}'; then note "$label" "$c" "subscribers caught up ${CATCHUP}s after the run"; fi
+  done
+}
+# snap FILE: troupe's orders, store commits and writes (+ Redis INFO)
+snap() {
+  metric troupe_orders troupe_store_commits_total troupe_store_writes_total | paste -sd' ' >"$1.m"
+  if [[ -n $REDIS_PORT ]]; then $PY redis-info --port "$REDIS_PORT" >"$1.r"; else rm -f "$1.r"; fi
+}
+per_order() {
+  local o c w o2 c2 w2 n
+  read -r o c w <"$1.m"; read -r o2 c2 w2 <"$2.m"; n=$((o2 - o))
+  ((n > 0)) || { echo "no orders"; return; }
+  awk -v n=$n -v c=$((c2 - c)) -v w=$((w2 - w)) 'BEGIN{printf "commits/order %.3f, writes/order %.1f", c/n, w/n}'
+  if [[ -f $1.r && -f $2.r ]]; then printf '; %s' "$($PY redis-delta --before "$1.r" --after "$2.r" --orders "$n")"; fi
+}
+
+# ---------------------------------------------------------------- header
+{
+  echo "troupe benchmark $(date -u +%FT%TZ)  commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(
+    n=$(git status --porcelain 2>/dev/null | grep -cv '^??' || true); ((n == 0)) || echo " + $n modified files (built from the work tree)")"
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); load before:$(uptime | sed 's/.*load average://')"
+  echo "settings: wrk -d ${SECS}s --timeout 10s, -t1 at c=1 else -t2, keep-alive; median of $RUNS runs; parts $ONLY"
+  echo "figures: req/s, p50, p99 (wrk); ratio = req/s / the ceiling's at the same c (s3: / what 100 clients can do)"
+} >"$META"
+log "temp dir $TMP; troupe $BIN"
+
+# ---------------------------------------------------------------- s1, s1r
+scenario_orders() { # LABEL: POST /v1/orders on 50 ample resources
+  local label=$1
+  start_troupe "$label"
+  $PY register --url "$TURL" --prefix bench- --count 50 --capacity 1000000000 --price 100
+  wait_idle >/dev/null
+  measure "$label" POST orders.lua PREFIX=bench- RESOURCES=50
+  check "$label"
+  stop_troupe
+}
+if wants s1; then part_begin s1; scenario_orders s1; part_end; fi
+if wants s1r; then part_begin s1r; start_redis s1r; scenario_orders s1r; stop_redis; part_end; fi
+
+# ---------------------------------------------------------------- s2
+if wants s2; then
+  part_begin s2
+  start_troupe s2
+  $PY register --url "$TURL" --prefix bench- --count 50 --capacity 1000000000 --price 100
+  t0=$(date +%s%3N)
+  if $PY seed --url "$TURL" --prefix bench- --resources 50 --orders 2000 --customers 500 \
+    --orders-out "$TMP/s2/orders.paths" --mypage-out "$TMP/s2/mypage.paths"; then
+    log "seeded 2000 orders in $(( $(date +%s%3N) - t0 )) ms"
+    wait_idle >/dev/null
+    measure s2o GET get.lua PATHS="$TMP/s2/orders.paths"
+    measure s2m GET get.lua PATHS="$TMP/s2/mypage.paths"
+  else
+    fail "seeding failed"
+  fi
+  [[ -s $TMP/s2/orders.paths ]] && line "s2: 2,000 orders of 500 customers (4 orders per page); the ceiling answers ~740 bytes, an order ~$(
+    curl -s "$TURL$(head -n1 "$TMP/s2/orders.paths")" | wc -c) bytes, a page ~$(curl -s "$TURL$(head -n1 "$TMP/s2/mypage.paths")" | wc -c) bytes"
+  check s2
+  stop_troupe
+  part_end
+fi
+
+# ---------------------------------------------------------------- s3
+if wants s3; then
+  part_begin s3
+  start_troupe s3 --payment-latency-ms 400,620 --payment-timeout-ms 610
+  $PY register --url "$TURL" --prefix bench- --count 50 --capacity 1000000000 --price 100
+  for i in $(seq 0 999); do
+    echo "$TURL/v1/orders POST {\"resourceId\":\"bench-$((i % 50 + 1))\",\"customerId\":\"c-$i\",\"quantity\":1}"
+  done >"$TMP/s3/urls"
+  mkdir -p "$TMP/s3/home"
+  cat >"$TMP/s3/siegerc" <<EOF
+verbose = false
+quiet = true
+json_output = true
+show-logfile = false
+logging = false
+parser = false
+protocol = HTTP/1.1
+connection = keep-alive
+delay = 0
+internet = true
+benchmark = true
+limit = 255
+failures = 1000000000
+EOF
+  codes() {
+    $PY metric --url "$TURL" 'troupe_http_responses_total{code="201"}' 'troupe_http_responses_total{code="503"}' \
+      troupe_payment_calls_total troupe_payment_failures_total troupe_payment_breaker_transitions_total | paste -sd' '
+  }
+  read -r ok0 u0 pc0 pf0 bt0 <<<"$(codes)"
+  for ((r = 1; r <= RUNS; r++)); do
+    # siege: its own HOME (it writes ~/.siege and says so on stdout, before
+    # the JSON), bounded by -t and by timeout; 503s count as failed transactions
+    HOME=$TMP/s3/home timeout $((S3_SECS + 60)) siege -R "$TMP/s3/siegerc" -f "$TMP/s3/urls" -c100 -t"${S3_SECS}S" \
+      -T application/json -j >"$TMP/s3/siege-$r.json" 2>"$TMP/s3/siege-$r.err" || warn "siege exited non-zero"
+    python3 -c 'import json,sys; t=open(sys.argv[1]).read(); j=json.loads(t[t.index("{"):]); print(j["transaction_rate"], j["availability"], j["successful_transactions"]/max(j["elapsed_time"],1e-9), j["response_time"], j["failed_transactions"])' \
+      "$TMP/s3/siege-$r.json" >>"$TMP/s3/siege.tsv" || fail "no siege result: $(head -c 300 "$TMP/s3/siege-$r.err")"
+    log "siege run $r: $(tail -n1 "$TMP/s3/siege.tsv") (tx/s availability ok/s mean-s failed)"
+    [[ $(tail -n1 "$TMP/s3/siege.tsv") == "0.0 0.0 "* ]] && warn "siege made no transaction: $(tr '\n' ' ' <"$TMP/s3/siege-$r.json" | head -c 400)"
+    wait_idle >/dev/null
+    # the same load from a client that records every answer's latency and
+    # status (siege gives no percentiles; wrk's mix 201s and fast 503s)
+    bl=$($PY load --url "$TURL" --clients 100 --duration "$S3_SECS" --resources 50 --prefix bench-)
+    printf '%s\t%s\t%s\t%s\n' s3 100 "$r" "$bl" >>"$SAMPLES"
+    log "s3 load run $r: $bl"
+    wait_idle >/dev/null
+  done
+  read -r ok1 u1 pc1 pf1 bt1 <<<"$(codes)"
+  # the median of each column over the runs
+  read -r tx av okps rt failed <<<"$(python3 -c 'import sys,statistics as s
+rows=[l.split() for l in open(sys.argv[1]) if l.strip()]
+print(" ".join("%g" % s.median(float(r[i]) for r in rows) for i in range(5)))' "$TMP/s3/siege.tsv")"
+  # 100 clients at the mean gateway latency (uniform 400-620 ms: 510 ms)
+  can=$(awk 'BEGIN{printf "%.1f", 100/0.510}')
+  line "s3 siege -c100 -t${S3_SECS}S keep-alive, median of $RUNS: $tx tx/s (siege's transactions are the 2xx; a 503 is a failed one: $failed), availability $av %, mean response ${rt} s; 100 clients at 510 ms can do $can tx/s -> ratio $(awk -v a="$tx" -v b="$can" 'BEGIN{printf "%.2f", a/b}')"
+  line "s3 answers during s3 (troupe /metrics): 201 $((ok1 - ok0)), 503 $((u1 - u0)) ($(awk -v a=$((u1 - u0)) -v b=$((ok1 - ok0 + u1 - u0)) 'BEGIN{printf "%.1f", b ? 100*a/b : 0}') % 503); payment calls $((pc1 - pc0)), failures (timeouts) $((pf1 - pf0)), breaker transitions $((bt1 - bt0))"
+  check s3
+  stop_troupe
+  part_end
+fi
+
+# ---------------------------------------------------------------- s4
+if wants s4; then
+  part_begin s4
+  start_troupe s4
+  $PY register --url "$TURL" --prefix hot- --count 1 --capacity "$HOT_CAP" --price 100
+  wait_idle >/dev/null
+  measure s4 POST orders.lua PREFIX=hot- RESOURCES=1
+  check s4
+  stop_troupe
+  part_end
+fi
+
+# ---------------------------------------------------------------- scale
+# batch KIND COUNT METRIC [VAR=VALUE...]: the bounded wrk batch client until
+# troupe's METRIC reaches COUNT (or --scale-timeout); sets BATCH_S
+batch() {
+  local kind=$1 count=$2 m=$3 wpid t0 v=0 last=0 now prev=-1 moved; shift 3
+  t0=$(date +%s%3N); moved=$t0
+  env KIND="$kind" COUNT="$count" THREADS=2 "$@" wrk -t2 -c"$SCALE_C" -d"${SCALE_TIMEOUT}s" --timeout 10s \
+    -s "$REPO/bench/batch.lua" "$TURL/" >"$TMP/$TNAME/batch-$kind.out" 2>&1 &
+  wpid=$!; track "$wpid"
+  while kill -0 "$wpid" 2>/dev/null; do
+    sleep 0.5
+    v=$(metric "$m" || echo 0)
+    ((v >= count)) && break
+    now=$(date +%s%3N)
+    if ((v != prev)); then prev=$v moved=$now
+    elif ((now - moved > 60000)); then log "$kind: no progress for 60 s"; break; fi
+    if (( $(rss_kib) > MAX_RSS_MIB * 1024 )); then log "$kind: troupe's RSS passed --max-rss-mib $MAX_RSS_MIB"; break; fi
+    if ((now - last >= 15000)); then
+      last=$now; log "$kind: $v of $count ($(awk -v v="$v" -v ms=$((now - t0)) 'BEGIN{printf "%.0f/s", v*1000/ms}'), RSS $(( $(rss_kib) / 1024 )) MiB)"
+    fi
+  done
+  BATCH_S=$(awk -v ms=$(( $(date +%s%3N) - t0 )) 'BEGIN{printf "%.1f", ms/1000}')
+  sleep 0.5            # the last answers
+  kill -INT "$wpid" 2>/dev/null || true; wait "$wpid" 2>/dev/null || true
+  grep '^BATCH' "$TMP/$TNAME/batch-$kind.out" | sed "s/^/  $kind /" >&2 || true
+  if ((v < count)); then
+    fail "$kind: only $v of $count after ${BATCH_S}s (bounds: --scale-timeout $SCALE_TIMEOUT, --max-rss-mib $MAX_RSS_MIB, 60 s without progress; lost requests are not resent)"
+    return 1
+  fi
+  local failed; failed=$(sed -n 's/^BATCH.*failed=\([0-9]*\).*/\1/p' "$TMP/$TNAME/batch-$kind.out")
+  [[ ${failed:-0} == 0 ]] || fail "$kind: $failed answers were not 201"
+  return 0
+}
+store_size() { # -> "N bytes (what)"
+  if [[ -n $REDIS_PORT ]]; then
+    $PY redis-info --port "$REDIS_PORT" | python3 -c 'import json,sys; j=json.load(sys.stdin); print("Redis used_memory %.1f MiB (%d keys)," % (j["used_memory"]/1048576, j.get("keys",0)), end=" ")'
+    du -sb "$REDIS_DIR" | awk '{printf "AOF %.1f MiB\n", $1/1048576}'
+  else
+    du -sb "$TMP/$TNAME/data" | awk '{printf "data dir %.1f MiB\n", $1/1048576}'
+  fi
+}
+scale() { # NAME
+  local name=$1 n=$SCALE_RES m=$SCALE_ORD cap cust rss0 rss1 rss2 rss3 ready size1 size2
+  cap=$(( (m + n - 1) / n * 2 )); ((cap < 100)) && cap=100
+  cust=$(( m / 10 )); ((cust < 1)) && cust=1
+  [[ $name == scale-redis ]] && start_redis "$name"
+  start_troupe "$name"
+  wait_idle >/dev/null; sleep 1
+  rss0=$(rss_kib)
+  batch resources "$n" troupe_resources PREFIX=s- CAPACITY="$cap" || { stop_troupe; stop_redis; return 0; }
+  local reg_s=$BATCH_S
+  wait_idle 300 >/dev/null; sleep 2
+  rss1=$(rss_kib); size1=$(store_size)
+  log "$n resources in ${reg_s}s; RSS $rss0 -> $rss1 KiB; store $size1"
+  batch orders "$m" troupe_orders PREFIX=s- RESOURCES="$n" CUSTOMERS="$cust" || { stop_troupe; stop_redis; return 0; }
+  local ord_s=$BATCH_S catch
+  catch=$(wait_idle 900)
+  rss2=$(rss_kib)
+  check "$name" --timeout 300 --expect-resources "$n"
+  size2=$(store_size)
+  stop_troupe 300
+  local stop_s=$STOP_S
+  local launch; launch=$(date +%s%3N)
+  relaunch_troupe
+  if $PY wait-ready --url "$TURL" --timeout 900 >/dev/null; then
+    ready=$(awk -v ms=$(( $(date +%s%3N) - launch )) 'BEGIN{printf "%.2f", ms/1000}')
+    rss3=$(rss_kib)
+    read -r r o <<<"$(metric troupe_resources troupe_orders | paste -sd' ')"
+    [[ $r == "$n" && $o == "$m" ]] || fail "after the restart: $r resources, $o orders (expected $n, $m)"
+  else
+    fail "not ready within 900 s of the restart"; ready="> 900" rss3="?"
+  fi
+  line "$name: $n resources (capacity $cap) registered in ${reg_s}s ($(awk -v a="$n" -v s="$reg_s" 'BEGIN{printf "%.0f/s", a/s}')); $m orders of $cust customers (wrk -c$SCALE_C) in ${ord_s}s ($(awk -v a="$m" -v s="$ord_s" 'BEGIN{printf "%.0f/s", a/s}')), subscribers caught up ${catch}s later"
+  line "$name: RSS idle $rss0 KiB -> $rss1 KiB with the resources ($(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN{printf "%.2f KiB per idle resource", (b-a)/n}')) -> $rss2 KiB after the orders ($(awk -v a="$rss1" -v b="$rss2" -v n="$m" 'BEGIN{printf "%.2f KiB per order", (b-a)/n}')) -> $rss3 KiB after the restart"
+  line "$name: store $size1 with the resources, $size2 after the orders"
+  line "$name: SIGTERM to exit ${stop_s}s; cold start (process start to /health/ready 200) ${ready}s"
+  stop_troupe 300
+  [[ $name == scale-redis ]] && stop_redis
+  return 0
+}
+if wants scale; then part_begin scale; scale scale; part_end; fi
+if wants scale-redis; then part_begin scale-redis; scale scale-redis; part_end; fi
+
+# ---------------------------------------------------------------- table
+line "time: $(IFS=,; echo "${TIMES[*]}" | sed 's/,/, /g'); total $(( ($(date +%s%3N) - T0) / 1000 )) s"
+line "load after:$(uptime | sed 's/.*load average://')"
+sed 's/^/WARNING /' "$TMP/warns" >>"$LINES"
+sed 's/^/FAILED /' "$TMP/fails" >>"$LINES"
+echo >&2
+$PY report --samples "$SAMPLES" --notes "$NOTES" --lines "$LINES" --meta "$META" ${OUT:+--out "$OUT"}
+if [[ -s $TMP/fails ]]; then
+  echo "run.sh: FAILED ($(wc -l <"$TMP/fails")): a fast run that is wrong counts as a failure" >&2
+  exit 1
+fi
