@@ -92,6 +92,7 @@ struct Bridge::Impl {
   HttpOptions opt;
   httplib::Server svr;
   std::atomic<bool> ready{false};
+  std::atomic<std::uint64_t> orders_placed{0};  ///< 201s of POST /v1/orders since start
   int bound_port = 0;
   int listen_fd = -1;  ///< the listening socket, seen through set_socket_options
   std::array<std::atomic<std::uint64_t>, 600> responses{};
@@ -817,6 +818,7 @@ struct Bridge::Impl {
     auto o = ask<domain::Order>(service("orders"), opt.request_timeout, std::move(p));
     if (!o) return send_problem(res, o.error());
     res.set_header("Location", "/v1/orders/" + o->id);
+    orders_placed.fetch_add(1, std::memory_order_relaxed);
     send_json(res, 201, domain::to_json(*o));
   }
 
@@ -864,6 +866,10 @@ struct Bridge::Impl {
     line("# HELP troupe_resource_actors resource actors running (the others are passivated)");
     line("# TYPE troupe_resource_actors gauge");
     line("troupe_resource_actors " + std::to_string(ctx->directory->active_resource_count()));
+    line("# HELP troupe_orders_placed_total orders placed (201) since this process started");
+    line("# TYPE troupe_orders_placed_total counter");
+    line("troupe_orders_placed_total " + std::to_string(orders_placed.load()));
+    line("# HELP troupe_orders order actors running (orders at rest are passivated)");
     line("# TYPE troupe_orders gauge");
     line("troupe_orders " + std::to_string(ctx->directory->order_count()));
     auto sup = ask<actors::SupervisionStats>(service("root"), std::chrono::milliseconds(1000),
