@@ -311,6 +311,8 @@ def cmd_check(a):
         problems.append("seats sold %d != confirmed orders %d" % (sold, confirmed))
     if a.expect_resources is not None and len(res) != a.expect_resources:
         problems.append("%d resources listed, expected %d" % (len(res), a.expect_resources))
+    if a.expect_confirmed is not None and confirmed != a.expect_confirmed:
+        problems.append("%d confirmed orders, expected %d" % (confirmed, a.expect_confirmed))
     line = ("%s: reconcile balanced=%s confirmed=%s rejected=%s cancelled=%s net=%s; "
             "%d resources, seats sold=%d, held=%d" % (
                 a.label, rec.get("balanced"), confirmed, orders.get("rejected"), orders.get("cancelled"),
@@ -546,6 +548,7 @@ def main():
     s.add_argument("--label", default="check")
     s.add_argument("--timeout", type=float, default=30)
     s.add_argument("--expect-resources", type=int)
+    s.add_argument("--expect-confirmed", type=int)
     s.add_argument("--json-out")
 
     s = sub.add_parser("redis-info")

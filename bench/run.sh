@@ -26,6 +26,8 @@
 #   --scale-orders M      orders of the scale parts (default 1000000)
 #   --scale-c C           wrk connections of the scale batch client (default 64)
 #   --scale-timeout S     bound of each scale batch (registering, ordering; default 900)
+#   --stop-timeout S      how long a scale part waits for troupe to exit after SIGTERM
+#                         before SIGKILL (default 120; a warning, not a failure)
 #   --max-rss-mib N       stop a scale batch (failing) when troupe's RSS passes N MiB
 #                         (default 60 % of the machine's memory)
 #   -o FILE               also write the table to FILE
@@ -58,7 +60,7 @@ REPO=$(pwd)
 
 SECS=3 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s2,s3,s4,scale,scale-redis S3_SECS=10
 SCALE_RES=100000 SCALE_ORD=1000000 SCALE_C=64 SCALE_TIMEOUT=900 OUT="" BUILD=1 KEEP=0
-HOT_CAP=1000000 MAX_RSS_MIB=$(awk '/MemTotal/ {printf "%d", $2 * 0.6 / 1024}' /proc/meminfo)
+HOT_CAP=1000000 STOP_TIMEOUT=120 MAX_RSS_MIB=$(awk '/MemTotal/ {printf "%d", $2 * 0.6 / 1024}' /proc/meminfo)
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; }
 while (($#)); do
   case $1 in
@@ -73,6 +75,7 @@ while (($#)); do
     --scale-c) SCALE_C=$2; shift ;;
     --scale-timeout) SCALE_TIMEOUT=$2; shift ;;
     --max-rss-mib) MAX_RSS_MIB=$2; shift ;;
+    --stop-timeout) STOP_TIMEOUT=$2; shift ;;
     --no-build) BUILD=0 ;;
     --keep) KEEP=1 ;;
     -h|--help) usage; exit 0 ;;
@@ -133,7 +136,8 @@ cleanup() {
     for p in "$TMP"/*/troupe.log; do [[ -f $p ]] && { log "last lines of $p:"; tail -n 15 "$p" >&2; }; done
   fi
   if ((KEEP)); then log "kept $TMP"; else rm -rf "$TMP"; fi
-  [[ -n ${WATCHDOG:-} ]] && { kill "$WATCHDOG" 2>/dev/null; wait "$WATCHDOG" 2>/dev/null; }
+  # (SIGKILL: the watchdog ignores INT and TERM.)
+  [[ -n ${WATCHDOG:-} ]] && { kill -9 "$WATCHDOG" 2>/dev/null; wait "$WATCHDOG" 2>/dev/null; }
   exit "$rc"
 }
 trap cleanup EXIT
@@ -198,14 +202,15 @@ stop_troupe() {
   t0=$(date +%s%3N)
   kill -TERM "$TPID"
   for ((i = 0; i < bound * 10; i++)); do kill -0 "$TPID" 2>/dev/null || break; sleep 0.1; done
+  STOP_S=$(awk -v ms=$(( $(date +%s%3N) - t0 )) 'BEGIN{printf "%.1f s", ms/1000}')
   if kill -0 "$TPID" 2>/dev/null; then
     kill -9 "$TPID"; wait "$TPID" 2>/dev/null || true
-    warn "troupe did not exit within ${bound}s of SIGTERM (killed)"
+    warn "troupe did not exit within ${bound}s of SIGTERM (killed with SIGKILL)"
+    STOP_S="> $bound s: not exited, killed with SIGKILL"
   else
     wait "$TPID" || rc=$?
     ((rc == 0)) || warn "troupe exited with $rc after SIGTERM"
   fi
-  STOP_S=$(awk -v ms=$(( $(date +%s%3N) - t0 )) 'BEGIN{printf "%.1f", ms/1000}')
   TPID=""
 }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$TPID/status"; }
@@ -254,9 +259,9 @@ measure() {
     if awk -v s="$CATCHUP" 'BEGIN{exit !(s > 0.1)}'; then note "$label" "$c" "subscribers caught up ${CATCHUP}s after the run"; fi
   done
 }
-# snap FILE: troupe's orders, store commits and writes (+ Redis INFO)
+# snap FILE: troupe's orders placed, store commits and writes (+ Redis INFO)
 snap() {
-  metric troupe_orders troupe_store_commits_total troupe_store_writes_total | paste -sd' ' >"$1.m"
+  metric troupe_orders_placed_total troupe_store_commits_total troupe_store_writes_total | paste -sd' ' >"$1.m"
   if [[ -n $REDIS_PORT ]]; then $PY redis-info --port "$REDIS_PORT" >"$1.r"; else rm -f "$1.r"; fi
 }
 per_order() {
@@ -413,8 +418,10 @@ batch() {
     fail "$kind: only $v of $count after ${BATCH_S}s (bounds: --scale-timeout $SCALE_TIMEOUT, --max-rss-mib $MAX_RSS_MIB, 60 s without progress; lost requests are not resent)"
     return 1
   fi
-  local failed; failed=$(sed -n 's/^BATCH.*failed=\([0-9]*\).*/\1/p' "$TMP/$TNAME/batch-$kind.out")
-  [[ ${failed:-0} == 0 ]] || fail "$kind: $failed answers were not 201"
+  # not a failure by itself (a 503 under overload is an answer, and the
+  # invariants are checked afterwards), but shown
+  BATCH_FAILED=$(sed -n 's/^BATCH.*failed=\([0-9]*\) codes=\(.*\)/\1 (\2)/p' "$TMP/$TNAME/batch-$kind.out")
+  [[ ${BATCH_FAILED:-0} == 0* ]] || warn "$kind: ${BATCH_FAILED} answers were not 201"
   return 0
 }
 store_size() { # -> "N bytes (what)"
@@ -438,29 +445,30 @@ scale() { # NAME
   wait_idle 300 >/dev/null; sleep 2
   rss1=$(rss_kib); size1=$(store_size)
   log "$n resources in ${reg_s}s; RSS $rss0 -> $rss1 KiB; store $size1"
-  batch orders "$m" troupe_orders PREFIX=s- RESOURCES="$n" CUSTOMERS="$cust" || { stop_troupe; stop_redis; return 0; }
-  local ord_s=$BATCH_S catch
+  batch orders "$m" troupe_orders_placed_total PREFIX=s- RESOURCES="$n" CUSTOMERS="$cust" || { stop_troupe; stop_redis; return 0; }
+  local ord_s=$BATCH_S ord_failed=${BATCH_FAILED:-0} catch
   catch=$(wait_idle 900)
   rss2=$(rss_kib)
   check "$name" --timeout 300 --expect-resources "$n"
   size2=$(store_size)
-  stop_troupe 300
+  stop_troupe "$STOP_TIMEOUT"
   local stop_s=$STOP_S
   local launch; launch=$(date +%s%3N)
   relaunch_troupe
   if $PY wait-ready --url "$TURL" --timeout 900 >/dev/null; then
     ready=$(awk -v ms=$(( $(date +%s%3N) - launch )) 'BEGIN{printf "%.2f", ms/1000}')
     rss3=$(rss_kib)
-    read -r r o <<<"$(metric troupe_resources troupe_orders | paste -sd' ')"
-    [[ $r == "$n" && $o == "$m" ]] || fail "after the restart: $r resources, $o orders (expected $n, $m)"
+    # Everything is back: every resource and every confirmed order (from the
+    # store: orders at rest have no actor until used).
+    check "$name after the restart" --timeout 300 --expect-resources "$n" --expect-confirmed "$m"
   else
     fail "not ready within 900 s of the restart"; ready="> 900" rss3="?"
   fi
-  line "$name: $n resources (capacity $cap) registered in ${reg_s}s ($(awk -v a="$n" -v s="$reg_s" 'BEGIN{printf "%.0f/s", a/s}')); $m orders of $cust customers (wrk -c$SCALE_C) in ${ord_s}s ($(awk -v a="$m" -v s="$ord_s" 'BEGIN{printf "%.0f/s", a/s}')), subscribers caught up ${catch}s later"
+  line "$name: $n resources (capacity $cap) registered in ${reg_s}s ($(awk -v a="$n" -v s="$reg_s" 'BEGIN{printf "%.0f/s", a/s}')); $m orders of $cust customers (wrk -c$SCALE_C) in ${ord_s}s ($(awk -v a="$m" -v s="$ord_s" 'BEGIN{printf "%.0f/s", a/s}'); not 201: $ord_failed), subscribers caught up ${catch}s later"
   line "$name: RSS idle $rss0 KiB -> $rss1 KiB with the resources ($(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN{printf "%.2f KiB per idle resource", (b-a)/n}')) -> $rss2 KiB after the orders ($(awk -v a="$rss1" -v b="$rss2" -v n="$m" 'BEGIN{printf "%.2f KiB per order", (b-a)/n}')) -> $rss3 KiB after the restart"
   line "$name: store $size1 with the resources, $size2 after the orders"
-  line "$name: SIGTERM to exit ${stop_s}s; cold start (process start to /health/ready 200) ${ready}s"
-  stop_troupe 300
+  line "$name: SIGTERM to exit: ${stop_s}; cold start (process start to /health/ready 200) ${ready}s"
+  kill_pid "$TPID" 10; TPID=""     # done: no need to wait for a drain again
   [[ $name == scale-redis ]] && stop_redis
   return 0
 }
