@@ -17,7 +17,8 @@ local threads = {}
 local base_setup = setup
 function setup(thread) base_setup(thread); threads[#threads + 1] = thread end
 local i, sent, quota, verify = 0, 0, 0, false
-answered, failed = 0, 0
+answered, failed, codes = 0, 0, "" -- codes: "503=2 504=1" (read by done())
+local by_code = {}
 function init()
   i = tid
   quota = math.floor((count - tid + threads_n - 1) / threads_n)
@@ -45,12 +46,23 @@ end
 function response(status)
   if status == 200 then return end -- /health/live
   answered = answered + 1
-  if status ~= 201 then failed = failed + 1 end
+  if status ~= 201 then
+    failed = failed + 1
+    by_code[status] = (by_code[status] or 0) + 1
+    local t = {}
+    for k, v in pairs(by_code) do t[#t + 1] = k .. "=" .. v end
+    codes = table.concat(t, " ")
+  end
   if answered >= quota then wrk.thread:stop() end
 end
 function done(s, latency)
   bench_report(s, latency)
-  local a, f = 0, 0
-  for _, t in ipairs(threads) do a = a + (t:get("answered") or 0); f = f + (t:get("failed") or 0) end
-  io.write(string.format("BATCH answered=%d failed=%d\n", a, f))
+  local a, f, c = 0, 0, {}
+  for _, t in ipairs(threads) do
+    a = a + (t:get("answered") or 0); f = f + (t:get("failed") or 0)
+    for k, v in string.gmatch(t:get("codes") or "", "(%d+)=(%d+)") do c[k] = (c[k] or 0) + tonumber(v) end
+  end
+  local cs = {}
+  for k, v in pairs(c) do cs[#cs + 1] = k .. ":" .. v end
+  io.write(string.format("BATCH answered=%d failed=%d codes=%s\n", a, f, table.concat(cs, ",")))
 end
