@@ -47,7 +47,7 @@ struct Context {
   std::chrono::milliseconds order_idle{10000};
   /// A resource with nothing held or in flight and no command this long
   /// passivates (its actor stops; the directory activates it on demand). 0: never.
-  std::chrono::milliseconds resource_idle{10000};
+  std::chrono::milliseconds resource_idle{300000};
 
   /// Current handles (they change when a supervisor restarts the actor).
   caf::actor store() const { return directory->service("store"); }

@@ -90,7 +90,7 @@ const std::vector<Option>& options() {
     {"resource-idle-ms",
      "a resource with nothing held or in flight and no command this long is passivated: actor "
      "stopped, activated again from the store on demand; 0 keeps every resource actor "
-     "(default 10000)",
+     "(default 300000)",
      int_opt(&Config::resource_idle_ms, "resource-idle-ms", 0, 86400000)},
     {"restart-max", "restarts a resource/order supervisor allows within the window (default 1000)",
      int_opt(&Config::restart_max, "restart-max", 1, 1000000)},

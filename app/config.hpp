@@ -50,7 +50,7 @@ struct Config {
   int webhook_timeout_ms = 2000;
   int event_retention = 100000;  ///< event-log entries kept behind the slowest subscriber
   int order_idle_ms = 10000;     ///< orders at rest idle this long are passivated (0: never)
-  int resource_idle_ms = 10000;  ///< idle resources are passivated after this long (0: never)
+  int resource_idle_ms = 300000; ///< idle resources are passivated after this long (0: never)
 };
 
 /// Parses argv (without argv[0]) and the environment (`envp`, may be null).

@@ -8,15 +8,17 @@ using namespace troupe_it;
 
 namespace {
 
-/// The number of order actors running (GET /metrics, troupe_orders).
-long long live_order_actors(Http& http) {
+/// A gauge or counter of GET /metrics (-1 when absent).
+long long metric(Http& http, const std::string& name) {
   auto r = http.get("/metrics");
   if (r.status != 200) return -1;
-  const std::string key = "\ntroupe_orders ";
+  const std::string key = "\n" + name + " ";
   auto at = r.body.find(key);
-  if (at == std::string::npos) return -1;
-  return std::atoll(r.body.c_str() + at + key.size());
+  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + key.size());
 }
+
+/// The number of order actors running.
+long long live_order_actors(Http& http) { return metric(http, "troupe_orders"); }
 
 std::vector<std::string> idle_quickly() {
   auto args = fast_payments();
@@ -71,18 +73,6 @@ TEST(Passivation, EveryRouteServesPassivatedOrdersAndAColdStartStartsNone) {
   EXPECT_EQ(str(packed.body_json(), "status"), "packed");
   EXPECT_EQ(available(after, "washer-p"), 4);
 }
-
-namespace {
-
-long long metric(Http& http, const std::string& name) {
-  auto r = http.get("/metrics");
-  if (r.status != 200) return -1;
-  const std::string key = "\n" + name + " ";
-  auto at = r.body.find(key);
-  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + key.size());
-}
-
-}  // namespace
 
 TEST(Passivation, IdleResourcesStopTheirActorAndComeBackWithTheirBookings) {
   auto args = fast_payments();
