@@ -118,21 +118,30 @@ PIDS=() TIMES=()
 T0=$(date +%s%3N) PART=""
 log() { printf '[bench %6.1fs] %s\n' "$(( $(date +%s%3N) - T0 ))e-3" "$*" >&2; }
 
-track() { PIDS+=("$1"); echo "$1" >>"$TMP/pids"; }
-# kill_pid PID [GRACE_S]: TERM, up to GRACE_S, then KILL; reaps it
+# Every process started here is tracked by PID and start time (field 22 of
+# /proc/PID/stat), so that a PID reused by someone else's process after ours
+# ended (PIDs wrap around quickly on a busy machine) is never signalled.
+declare -A START
+pstart() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $20}'; }
+ours() { [[ -n ${START[$1]:-} && $(pstart "$1") == "${START[$1]}" ]]; }
+track() { START[$1]=$(pstart "$1"); PIDS+=("$1"); echo "$1 ${START[$1]}" >>"$TMP/pids"; }
+untrack() { unset "START[$1]"; sed -i "/^$1 /d" "$TMP/pids"; }
+# kill_pid PID [GRACE_S]: TERM, up to GRACE_S, then KILL; reaps and untracks it
 kill_pid() {
   local pid=$1 grace=${2:-5} i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < grace * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
+  if ours "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do ours "$pid" && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    ours "$pid" && kill -9 "$pid" 2>/dev/null
+  fi
   wait "$pid" 2>/dev/null || true
+  untrack "$pid"
 }
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
   set +e
-  for p in "${PIDS[@]}"; do kill_pid "$p" 5; done
+  for p in "${PIDS[@]}"; do [[ -n ${START[$p]:-} ]] && kill_pid "$p" 5; done
   if ((rc != 0)) && [[ -n $PART ]]; then
     log "exit $rc in part $PART"
     for p in "$TMP"/*/troupe.log; do [[ -f $p ]] && { log "last lines of $p:"; tail -n 15 "$p" >&2; }; done
@@ -147,7 +156,7 @@ trap 'log interrupted; exit 130' INT
 trap 'log terminated; exit 143' TERM
 # if this script is killed with SIGKILL, kill what it started (by PID) and clean up
 ( trap '' INT TERM; while kill -0 $$ 2>/dev/null; do sleep 1; done
-  while read -r p; do kill -9 "$p" 2>/dev/null; done <"$TMP/pids"; ((KEEP)) || rm -rf "$TMP"
+  while read -r p t; do [[ $(pstart "$p") == "$t" ]] && kill -9 "$p"; done <"$TMP/pids"; ((KEEP)) || rm -rf "$TMP"
 ) </dev/null >/dev/null 2>&1 &
 WATCHDOG=$!
 
@@ -213,7 +222,7 @@ stop_troupe() {
     wait "$TPID" || rc=$?
     ((rc == 0)) || warn "troupe exited with $rc after SIGTERM"
   fi
-  TPID=""
+  untrack "$TPID"; TPID=""
 }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$TPID/status"; }
 metric() { $PY metric --url "$TURL" "$@"; }
@@ -416,7 +425,7 @@ batch() {
   done
   BATCH_S=$(awk -v ms=$(( $(date +%s%3N) - t0 )) 'BEGIN{printf "%.1f", ms/1000}')
   sleep 0.5            # the last answers
-  kill -INT "$wpid" 2>/dev/null || true; wait "$wpid" 2>/dev/null || true
+  kill -INT "$wpid" 2>/dev/null || true; wait "$wpid" 2>/dev/null || true; untrack "$wpid"
   grep '^BATCH' "$TMP/$TNAME/batch-$kind.out" | sed "s/^/  $kind /" >&2 || true
   if ((v < count)); then
     fail "$kind: only $v of $count after ${BATCH_S}s (bounds: --scale-timeout $SCALE_TIMEOUT, --max-rss-mib $MAX_RSS_MIB, 60 s without progress; lost requests are not resent)"
