@@ -15,6 +15,7 @@ using nlohmann::json;
 std::string resource_key(const std::string& id) { return resource_prefix + id; }
 std::string order_key(const std::string& id) { return order_prefix + id; }
 std::string alloc_prefix(const std::string& resource_id) { return "alloc/" + resource_id + "/"; }
+std::string alloc_group(const std::string& resource_id) { return "alloc/" + resource_id; }
 
 persistence::Write put_resource(const domain::ResourceSpec& spec) {
   return {resource_key(spec.id), domain::to_json(spec).dump(), false};

@@ -39,6 +39,9 @@ inline const std::string open_prefix = "open/";
 std::string resource_key(const std::string& id);
 std::string order_key(const std::string& id);
 std::string alloc_prefix(const std::string& resource_id);
+/// The group of a resource's allocations (Store::scan_group: one Redis hash,
+/// where a prefix scan would list every hash first).
+std::string alloc_group(const std::string& resource_id);
 
 persistence::Write put_resource(const domain::ResourceSpec& spec);
 persistence::Write put_order(const domain::Order& order);

@@ -154,7 +154,7 @@ void restart_child(KindSup* self, const std::string& id) {
       auto found = s.ctx->directory->resource_spec(id);
       if (!found) return;
       auto spec = *found;
-      self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreScan{records::alloc_prefix(id)})
+      self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreScanGroup{records::alloc_group(id)})
         .then(
           [=](std::vector<persistence::Record>& recs) {
             std::vector<records::Allocation> allocs;
@@ -258,7 +258,7 @@ void install_activator(KindSup* self) {
   self->state.ctx->directory->set_activator([weak, sys, me](const domain::ResourceSpec& spec) -> caf::actor {
     auto ctx = weak.lock();
     if (!ctx) return {};
-    auto recs = ctx->store_adapter->scan(records::alloc_prefix(spec.id));
+    auto recs = ctx->store_adapter->scan_group(records::alloc_group(spec.id));
     if (!recs) {
       spdlog::error("activation of resource {}: store read failed ({})", spec.id, recs.error().detail);
       return {};
