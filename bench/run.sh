@@ -25,7 +25,8 @@
 #   --scale-resources N   resources of the scale parts (default 100000)
 #   --scale-orders M      orders of the scale parts (default 1000000)
 #   --scale-c C           wrk connections of the scale batch client (default 64)
-#   --scale-timeout S     bound of each scale batch (registering, ordering; default 900)
+#   --scale-timeout S     bound of each scale batch (registering, ordering; default 900);
+#                         a batch whose rate cannot make it stops after 60 s
 #   --stop-timeout S      how long a scale part waits for troupe to exit after SIGTERM
 #                         before SIGKILL (default 120; a warning, not a failure)
 #   --max-rss-mib N       stop a scale batch (failing) when troupe's RSS passes N MiB
@@ -419,6 +420,11 @@ batch() {
     if ((v != prev)); then prev=$v moved=$now
     elif ((now - moved > 60000)); then log "$kind: no progress for 60 s"; break; fi
     if (( $(rss_kib) > MAX_RSS_MIB * 1024 )); then log "$kind: troupe's RSS passed --max-rss-mib $MAX_RSS_MIB"; break; fi
+    # at this rate the rest would not fit in the bound: stop now, not after it
+    if ((now - t0 > 60000 && v > 0 && (now - t0) / 1000 * count / v > SCALE_TIMEOUT)); then
+      log "$kind: $v of $count in $(( (now - t0) / 1000 )) s: at this rate all would take $(( (now - t0) / 1000 * count / v )) s > --scale-timeout $SCALE_TIMEOUT"
+      break
+    fi
     if ((now - last >= 15000)); then
       last=$now; log "$kind: $v of $count ($(awk -v v="$v" -v ms=$((now - t0)) 'BEGIN{printf "%.0f/s", v*1000/ms}'), RSS $(( $(rss_kib) / 1024 )) MiB)"
     fi
@@ -428,7 +434,7 @@ batch() {
   kill -INT "$wpid" 2>/dev/null || true; wait "$wpid" 2>/dev/null || true; untrack "$wpid"
   grep '^BATCH' "$TMP/$TNAME/batch-$kind.out" | sed "s/^/  $kind /" >&2 || true
   if ((v < count)); then
-    fail "$kind: only $v of $count after ${BATCH_S}s (bounds: --scale-timeout $SCALE_TIMEOUT, --max-rss-mib $MAX_RSS_MIB, 60 s without progress; lost requests are not resent)"
+    fail "$kind: only $v of $count after ${BATCH_S}s (bounds: --scale-timeout $SCALE_TIMEOUT, also when the rate makes it unreachable after 60 s; --max-rss-mib $MAX_RSS_MIB; 60 s without progress: lost requests are not resent)"
     return 1
   fi
   # not a failure by itself (a 503 under overload is an answer, and the
