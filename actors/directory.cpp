@@ -16,17 +16,11 @@ void Directory::put_resource(const domain::ResourceSpec& spec, caf::actor a) {
 }
 
 std::optional<Directory::ResourceEntry> Directory::resource(const std::string& id) {
-  {
-    std::shared_lock<std::shared_mutex> l(mu_);
-    auto it = resources_.find(id);
-    if (it == resources_.end()) return std::nullopt;
-    if (it->second.actor) return it->second;
-  }
-  activate(id);
+  auto actor = resource_actor(id);  // activates when needed
   std::shared_lock<std::shared_mutex> l(mu_);
   auto it = resources_.find(id);
   if (it == resources_.end()) return std::nullopt;
-  return it->second;
+  return ResourceEntry{std::move(actor), it->second.spec};
 }
 
 caf::actor Directory::resource_actor(const std::string& id) {
@@ -44,6 +38,11 @@ std::optional<domain::ResourceSpec> Directory::resource_spec(const std::string& 
   auto it = resources_.find(id);
   if (it == resources_.end()) return std::nullopt;
   return it->second.spec;
+}
+
+bool Directory::has_resource(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return resources_.count(id) != 0;
 }
 
 caf::actor Directory::running_resource(const std::string& id) const {
@@ -77,12 +76,10 @@ caf::actor Directory::activate(const std::string& id) {
   return a;
 }
 
-bool Directory::passivate_resource(const std::string& id, const caf::actor_addr& a) {
+void Directory::passivate_resource(const std::string& id, const caf::actor_addr& a) {
   std::unique_lock<std::shared_mutex> l(mu_);
   auto it = resources_.find(id);
-  if (it == resources_.end() || it->second.actor.address() != a) return false;
-  it->second.actor = caf::actor{};
-  return true;
+  if (it != resources_.end() && it->second.actor.address() == a) it->second.actor = caf::actor{};
 }
 
 void Directory::stop_resources() {

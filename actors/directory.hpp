@@ -46,6 +46,8 @@ class Directory {
   caf::actor resource_actor(const std::string& id);
   /// The spec alone, never activating.
   std::optional<domain::ResourceSpec> resource_spec(const std::string& id) const;
+  /// Whether `id` is registered (no copy, never activating).
+  bool has_resource(const std::string& id) const;
   /// The actor if one runs now (no activation).
   caf::actor running_resource(const std::string& id) const;
 
@@ -53,9 +55,9 @@ class Directory {
   /// invalid on failure. Called under the activation lock.
   using Activator = std::function<caf::actor(const domain::ResourceSpec& spec)>;
   void set_activator(Activator f);
-  /// An idle resource actor stopping: forget it (only while the entry still
-  /// points at `a`). False if the entry points elsewhere (do not stop).
-  bool passivate_resource(const std::string& id, const caf::actor_addr& a);
+  /// An idle resource actor stopping: its entry forgets it (only while the
+  /// entry still points at `a`; otherwise `a` was stale and just goes).
+  void passivate_resource(const std::string& id, const caf::actor_addr& a);
   /// Stops every resource actor and refuses further activations (shutdown).
   void stop_resources();
   size_t active_resource_count() const;

@@ -66,9 +66,8 @@ void answer_error(OrderActor* self, domain::Error e) {
 
 /// Gives money back (refund, or void when `void_only`) until the payment
 /// pool confirms: the gateway's operations are idempotent, so retrying is
-/// safe, and a pool being restarted must not swallow a refund.
-/// Sends money back until the pool confirms it (it stays pending across the
-/// retry's delay, so the order does not passivate before).
+/// safe, and a pool being restarted must not swallow a refund. It counts as
+/// pending across a retry's delay, so the order does not passivate before.
 void money_back(OrderActor* self, RefundRequest r) {
   ++self->state.refunds_pending;
   self->request(self->state.ctx->payments(), std::chrono::seconds(2), r)

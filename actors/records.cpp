@@ -127,4 +127,17 @@ domain::Result<Allocation> decode_alloc(const std::string& value) {
   return a;
 }
 
+std::vector<Allocation> decode_allocs(const std::vector<persistence::Record>& recs, size_t& corrupt) {
+  std::vector<Allocation> out;
+  out.reserve(recs.size());
+  corrupt = 0;
+  for (const auto& r : recs) {
+    if (auto a = decode_alloc(r.value))
+      out.push_back(std::move(*a));
+    else
+      ++corrupt;
+  }
+  return out;
+}
+
 }  // namespace troupe::actors::records

@@ -70,5 +70,8 @@ struct Allocation {
 domain::Result<domain::ResourceSpec> decode_resource(const std::string& value);
 domain::Result<domain::Order> decode_order(const std::string& value);
 domain::Result<Allocation> decode_alloc(const std::string& value);
+/// The allocations among `recs` (a resource's allocation group); unreadable
+/// records are skipped and counted in `corrupt`.
+std::vector<Allocation> decode_allocs(const std::vector<persistence::Record>& recs, size_t& corrupt);
 
 }  // namespace troupe::actors::records

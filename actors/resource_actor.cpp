@@ -360,7 +360,6 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
       const auto idle = std::chrono::steady_clock::now() - st.last_command;
       if (idle >= st.ctx->resource_idle && st.capacity.held() == 0 && !st.calendar.has_holds() &&
           st.owed.empty() && st.in_doubt.empty() && st.holders.empty() && !st.resolving) {
-        // (If the directory names another actor, this one is stale: it goes too.)
         st.ctx->directory->passivate_resource(st.spec.id, self->address());
         return self->quit();  // normal exit
       }

@@ -157,9 +157,9 @@ void restart_child(KindSup* self, const std::string& id) {
       self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreScanGroup{records::alloc_group(id)})
         .then(
           [=](std::vector<persistence::Record>& recs) {
-            std::vector<records::Allocation> allocs;
-            for (const auto& r : recs)
-              if (auto a = records::decode_alloc(r.value)) allocs.push_back(*a);
+            size_t corrupt = 0;
+            const auto allocs = records::decode_allocs(recs, corrupt);
+            if (corrupt) spdlog::error("resource {}: {} unreadable allocation records skipped", id, corrupt);
             if (start_resource(self, spec, allocs))
               spdlog::info("resource {} restarted with {} bookings", id, allocs.size());
           },
@@ -263,10 +263,9 @@ void install_activator(KindSup* self) {
       spdlog::error("activation of resource {}: store read failed ({})", spec.id, recs.error().detail);
       return {};
     }
-    std::vector<records::Allocation> allocs;
-    allocs.reserve(recs->size());
-    for (const auto& r : *recs)
-      if (auto a = records::decode_alloc(r.value)) allocs.push_back(std::move(*a));
+    size_t corrupt = 0;
+    const auto allocs = records::decode_allocs(*recs, corrupt);
+    if (corrupt) spdlog::error("resource {}: {} unreadable allocation records skipped", spec.id, corrupt);
     std::string err;
     auto a = spawn_resource_actor(*sys, ctx, spec, allocs, err);
     if (!a) {
@@ -358,17 +357,22 @@ void place_new(KindSup* self, actors::PlaceOrder p, caf::response_promise rp) {
 void place_keyed(KindSup* self, actors::PlaceOrder p, std::string base, std::uint64_t attempt,
                  caf::response_promise rp);
 
+/// 409 for a keyed attempt that is still running (or being looked up).
+caf::error keyed_in_progress(const std::string& order_id) {
+  auto e = domain::make_error(ErrorKind::conflict, "order " + order_id +
+                                                     " (this Idempotency-Key) is still "
+                                                     "being processed; retry");
+  e.subject = order_id;
+  return to_caf(e);
+}
+
 /// What an attempt `o` that exists already means for a keyed PlaceOrder.
 void answer_keyed(KindSup* self, const domain::Order& o, actors::PlaceOrder p, std::string base,
                   std::uint64_t attempt, caf::response_promise rp) {
   using domain::OrderPhase;
   if (o.phase == OrderPhase::confirmed || o.phase == OrderPhase::cancelled) return rp.deliver(o);
   if (o.phase == OrderPhase::rejected) return place_keyed(self, p, base, attempt + 1, rp);
-  auto e = domain::make_error(ErrorKind::conflict, "order " + o.id +
-                                                     " (this Idempotency-Key) is still "
-                                                     "being processed; retry");
-  e.subject = o.id;
-  rp.deliver(to_caf(e));
+  rp.deliver(keyed_in_progress(o.id));
 }
 
 void place_keyed(KindSup* self, actors::PlaceOrder p, std::string base, std::uint64_t attempt,
@@ -384,13 +388,7 @@ void place_keyed(KindSup* self, actors::PlaceOrder p, std::string base, std::uin
   // No actor: the attempt may still exist at rest (passivated, or from
   // before a restart). Until its record is read, the id is reserved: a
   // concurrent retry with the same key is told to retry.
-  if (!s.looking_up.insert(p.order_id).second) {
-    auto e = domain::make_error(ErrorKind::conflict, "order " + p.order_id +
-                                                       " (this Idempotency-Key) is being "
-                                                       "processed; retry");
-    e.subject = p.order_id;
-    return rp.deliver(to_caf(e));
-  }
+  if (!s.looking_up.insert(p.order_id).second) return rp.deliver(keyed_in_progress(p.order_id));
   self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(p.order_id)})
     .then(
       [=](StoreValue& v) mutable {
@@ -548,7 +546,7 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
     [=](PlaceOrder& p) -> caf::result<domain::Order> {
       auto& s = self->state;
       if (s.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
-      if (!s.ctx->directory->resource_spec(p.resource_id))
+      if (!s.ctx->directory->has_resource(p.resource_id))
         return to_caf(ErrorKind::not_found, "resource " + p.resource_id + " does not exist");
       if (!p.order_id.empty()) {
         auto rp = self->make_response_promise();
