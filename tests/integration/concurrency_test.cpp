@@ -1,31 +1,9 @@
 // No oversell under concurrency, against the real binary: 200 clients race for
 // 100 seats; then reservations and cancellations race and money reconciles.
 
-#include "server.hpp"
+#include "flow_support.hpp"
 
 using namespace troupe_it;
-
-namespace {
-
-/// Starts `n` threads that each run `body(i)` at the same moment.
-template <class F>
-void race(int n, F body) {
-  std::atomic<int> waiting{n};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  threads.reserve(n);
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      --waiting;
-      while (!go.load()) std::this_thread::yield();
-      body(i);
-    });
-  while (waiting.load() > 0) std::this_thread::yield();
-  go = true;
-  for (auto& t : threads) t.join();
-}
-
-}  // namespace
 
 TEST(Concurrency, TwoHundredClientsHundredSeats) {
   TroupeServer server(fast_payments());
@@ -38,7 +16,7 @@ TEST(Concurrency, TwoHundredClientsHundredSeats) {
   constexpr int kClients = 200;
   std::vector<Reply> replies(kClients);
   const auto t0 = Clock::now();
-  race(kClients, [&](int i) {
+  run_together(kClients, [&](int i) {
     auto http = server.http(60, 20);  // each thread its own client
     replies[i] = http.post("/v1/orders", seat_order("musical-1", 1, "c-" + std::to_string(i)));
   });
@@ -106,7 +84,7 @@ TEST(Concurrency, RacingReservationsAndCancellationsReconcile) {
     Reply order, cancel, cancel_again;
   };
   std::vector<Outcome> out(kClients);
-  race(kClients, [&](int i) {
+  run_together(kClients, [&](int i) {
     auto http = server.http(60, 20);
     out[i].order = http.post("/v1/orders", seat_order("musical-2", 1 + i % 3, "c-" + std::to_string(i)));
     if (i % 2 == 0 && out[i].order.status == 201) {
