@@ -26,7 +26,10 @@ struct StoreState {
   bool head_known = false;
   std::uint64_t log_retention = 100000;
   std::uint64_t trimmed_upto = 0;  ///< entries up to here are gone
+  std::uint64_t trim_target = 0;   ///< entries up to here may go
+  bool log_start_known = false;
   std::chrono::milliseconds trim_every{10000};
+  std::size_t trim_chunk = 1024;
   static inline const char* name = "store";
 
   /// Runs when the actor exits, however it exits. (Not an attach_functor:
@@ -77,37 +80,46 @@ domain::Status number_events(StoreState& st, std::vector<persistence::Batch>& ba
   return domain::ok_status();
 }
 
-/// Erases log entries no subscriber needs any more (see the header).
-void trim_log(StoreState& st) {
+/// Where trimming stands: `trim_target` is the last entry no subscriber
+/// needs (0: none known yet); entries up to `trimmed_upto` are gone.
+/// Learns the target from the subscribers' cursors, and once per actor life
+/// where the log starts (so a restarted store actor does not erase again
+/// what is long gone). False when the store cannot tell.
+bool update_trim_target(StoreState& st) {
   std::uint64_t slowest = UINT64_MAX;
   for (const auto& name : views::subscriber_names) {
     auto c = st.store->get(views::cursor_key(name));
-    if (!c) return;
+    if (!c) return false;
     slowest = std::min<std::uint64_t>(slowest, *c ? std::strtoull((*c)->c_str(), nullptr, 10) : 0);
   }
-  if (slowest <= st.log_retention) return;
-  const std::uint64_t bound = slowest - st.log_retention;
-  if (bound <= st.trimmed_upto) return;
-  auto entries = st.store->read_log(st.trimmed_upto, 20000);
-  if (!entries) return;
-  persistence::Batch erase;
-  std::uint64_t last = st.trimmed_upto;
-  for (const auto& r : *entries) {
-    const auto seq = persistence::log_seq(r.key);
-    if (seq == 0 || seq > bound) break;
-    erase.push_back({r.key, {}, true});
-    last = seq;
+  if (slowest <= st.log_retention) return true;
+  st.trim_target = std::max(st.trim_target, slowest - st.log_retention);
+  if (!st.log_start_known) {
+    auto first = st.store->read_log(st.trimmed_upto, 1);
+    if (!first) return false;
+    if (!first->empty()) st.trimmed_upto = persistence::log_seq(first->front().key) - 1;
+    else st.trimmed_upto = st.trim_target;
+    st.log_start_known = true;
   }
-  if (erase.empty()) {
-    st.trimmed_upto = bound;
-    return;
-  }
-  if (st.store->commit({erase})) {
-    st.trimmed_upto = last;
-    spdlog::debug("event log trimmed up to {}", last);
-  }
+  return true;
 }
 
+/// Erase writes for the next `trim_chunk` entries behind the target (by
+/// sequence number: a gap's erase is harmless); `upto` is the last one.
+persistence::Batch next_trim_chunk(const StoreState& st, std::uint64_t& upto) {
+  persistence::Batch erase;
+  upto = st.trimmed_upto;
+  if (!st.log_start_known || st.trim_target <= st.trimmed_upto) return erase;
+  upto = std::min<std::uint64_t>(st.trim_target, st.trimmed_upto + st.trim_chunk);
+  erase.reserve(upto - st.trimmed_upto);
+  for (auto seq = st.trimmed_upto + 1; seq <= upto; ++seq)
+    erase.push_back({persistence::log_key(seq), {}, true});
+  return erase;
+}
+
+/// Commits the pending batches (plus the next trim chunk, if any: trimming
+/// rides along with the group commits instead of stalling the writers with
+/// commits of its own) and answers their writers.
 void commit_pending(caf::stateful_actor<StoreState>* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
@@ -117,10 +129,14 @@ void commit_pending(caf::stateful_actor<StoreState>* self) {
   st.pending.clear();
   st.waiting.clear();
   auto result = number_events(st, batches);
+  std::uint64_t trim_upto = 0;
+  if (auto erase = next_trim_chunk(st, trim_upto); !erase.empty())
+    batches.push_back(std::move(erase));
   if (result) result = st.store->commit(batches);
   st.last_commit = domain::now_ms();
   note_health(st, result);
   if (result) {
+    st.trimmed_upto = trim_upto;
     st.health->log_head.store(st.log_head);
     for (auto& rp : waiting) rp.deliver(ok_atom::value);
   } else {
@@ -128,15 +144,30 @@ void commit_pending(caf::stateful_actor<StoreState>* self) {
   }
 }
 
+/// A trim round: learns the target, then erases a chunk on its own when no
+/// writes carry it; true when more remain behind the target.
+bool trim_round(StoreState& st) {
+  if (!update_trim_target(st)) return false;
+  std::uint64_t upto = 0;
+  auto erase = next_trim_chunk(st, upto);
+  if (erase.empty()) return false;
+  if (!st.store->commit({erase})) return false;
+  st.trimmed_upto = upto;
+  spdlog::debug("event log trimmed up to {}", upto);
+  return upto < st.trim_target;
+}
+
 caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
                           std::shared_ptr<persistence::Store> store,
                           std::shared_ptr<StoreHealth> health, size_t max_batches,
-                          std::uint64_t log_retention, std::chrono::milliseconds trim_every) {
+                          std::uint64_t log_retention, std::chrono::milliseconds trim_every,
+                          std::size_t trim_chunk) {
   self->state.store = std::move(store);
   self->state.health = health ? std::move(health) : std::make_shared<StoreHealth>();
   self->state.max_batches = max_batches;
   self->state.log_retention = log_retention;
   self->state.trim_every = trim_every;
+  self->state.trim_chunk = std::max<std::size_t>(trim_chunk, 1);
   // Learn the head now, so metrics and lag are right before the first
   // append (retried on every tick until the store answers).
   load_log_head(self->state);
@@ -156,7 +187,9 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
       if (!st.store) return;
       if (st.health->healthy.load()) {
         commit_pending(self);
-        trim_log(st);
+        // More to erase: the next round queues behind the writes waiting
+        // now (which carry chunks of their own).
+        if (trim_round(st)) return self->send(self, trim_atom::value);
       }
       self->delayed_send(self, st.trim_every, trim_atom::value);
     },
@@ -225,9 +258,10 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
 
 caf::actor spawn_store_actor(caf::actor_system& sys, std::shared_ptr<persistence::Store> store,
                              std::shared_ptr<StoreHealth> health, size_t max_batches,
-                             std::uint64_t log_retention, std::chrono::milliseconds trim_every) {
+                             std::uint64_t log_retention, std::chrono::milliseconds trim_every,
+                             std::size_t trim_chunk) {
   return sys.spawn<caf::detached>(store_actor, std::move(store), std::move(health), max_batches,
-                                  log_retention, trim_every);
+                                  log_retention, trim_every, trim_chunk);
 }
 
 }  // namespace troupe::actors

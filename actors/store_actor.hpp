@@ -18,7 +18,11 @@
 ///
 /// Retention: every `trim_every` (10 s) the log is trimmed to `log_retention` events behind
 /// the slowest subscriber (their cursors are read from the store), so a
-/// stopped subscriber keeps everything it has not applied yet.
+/// stopped subscriber keeps everything it has not applied yet. The erases
+/// ride along with the group commits, `trim_chunk` per commit, until they
+/// reach that bound (an idle store commits chunks of its own): no stall of
+/// the writers, and no falling behind (one 20,000-entry chunk per round kept
+/// 4.6 M entries after 1 M orders at 28,000 events/s).
 ///
 /// Runs detached (its own thread) because commits block.
 
@@ -56,6 +60,7 @@ caf::actor spawn_store_actor(caf::actor_system& sys,
                              std::shared_ptr<StoreHealth> health = nullptr,
                              size_t max_batches = 4096,
                              std::uint64_t log_retention = 100000,
-                             std::chrono::milliseconds trim_every = std::chrono::seconds(10));
+                             std::chrono::milliseconds trim_every = std::chrono::seconds(10),
+                             std::size_t trim_chunk = 1024);
 
 }  // namespace troupe::actors

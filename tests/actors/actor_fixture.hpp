@@ -68,6 +68,7 @@ class ActorFixture : public ::testing::Test {
   size_t payment_workers = 4;
   std::uint64_t event_retention = 100000;
   std::chrono::milliseconds event_trim_every{10000};
+  std::size_t event_trim_chunk = 1024;
   std::chrono::milliseconds order_idle{10000};
   std::chrono::milliseconds resource_idle{10000};
 
@@ -126,6 +127,7 @@ class ActorFixture : public ::testing::Test {
     c->timeouts = timeouts;
     c->event_retention = event_retention;
     c->event_trim_every = event_trim_every;
+    c->event_trim_chunk = event_trim_chunk;
     c->order_idle = order_idle;
     c->resource_idle = resource_idle;
     ctx = c;

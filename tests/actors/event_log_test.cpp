@@ -238,6 +238,29 @@ TEST_F(Retention, TheLogIsTrimmedBehindTheSlowestSubscriberOnly) {
   EXPECT_EQ(events_in(views::mypage_group("dan")), 20u);
 }
 
+class ChunkedRetention : public EventLog {
+ protected:
+  ChunkedRetention() {
+    event_retention = 3;
+    event_trim_every = 1000ms;
+    event_trim_chunk = 2;
+  }
+};
+
+// A round erases chunk after chunk until it reaches the retention bound (one
+// chunk per round fell behind the load: the log grew without bound).
+TEST_F(ChunkedRetention, OneRoundTrimsEverythingBehindTheBoundInChunks) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 100, 10)).ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(place("show-1", 1, "dan").ok());  // 20 events
+  ASSERT_TRUE(eventually([&] { return events_in(views::report_group("show-1")) == 4 * 2; }));
+  ASSERT_TRUE(eventually([&] { return rows(views::notifications_group("dan")) == 4; }));
+  // 17 entries in chunks of 2: nine commits, all within the next round or two
+  // (one chunk per 1 s round would take nine seconds).
+  EXPECT_TRUE(eventually([&] { return log().size() == 3; }, 2500ms)) << log().size();
+  EXPECT_EQ(log().front().seq, 18u);
+  EXPECT_EQ(events_in(views::mypage_group("dan")), 20u);
+}
+
 class Subscribers : public EventLog {};
 
 TEST_F(Subscribers, ViewsFollowTheLogAndAStoppedOneCatchesUpExactly) {
