@@ -132,7 +132,12 @@ void commit_pending(caf::stateful_actor<StoreState>* self) {
   std::uint64_t trim_upto = 0;
   if (auto erase = next_trim_chunk(st, trim_upto); !erase.empty())
     batches.push_back(std::move(erase));
-  if (result) result = st.store->commit(batches);
+  if (result) {
+    result = st.store->commit(batches);
+    // Visible now (or in doubt): cached views of these groups are stale.
+    for (const auto& b : batches)
+      for (const auto& w : b) st.health->groups.changed(w.key);
+  }
   st.last_commit = domain::now_ms();
   note_health(st, result);
   if (result) {

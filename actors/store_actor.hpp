@@ -32,6 +32,8 @@
 #include <memory>
 #include <string>
 
+#include "persistence/group_versions.hpp"
+
 #include <caf/fwd.hpp>
 
 #include "persistence/store.hpp"
@@ -44,6 +46,9 @@ struct StoreHealth {
   std::atomic<bool> healthy{true};
   /// The last event-log sequence number made durable (for lag metrics).
   std::atomic<std::uint64_t> log_head{0};
+  /// Bumped for the groups of every commit, once it is visible (readers
+  /// cache views built from groups against these).
+  persistence::GroupVersions groups;
 };
 
 /// The placeholder key of a write that appends an event (see above).

@@ -98,6 +98,8 @@ const std::vector<Option>& options() {
      int_opt(&Config::restart_window_ms, "restart-window-ms", 100, 3600000)},
     {"http-threads", "HTTP handler threads = max concurrent keep-alive connections (default 256)",
      int_opt(&Config::http_threads, "http-threads", 4, 4096)},
+    {"view-cache", "rendered mypage bodies kept until the customer's rows change, 0 = none (default 4096)",
+     int_opt(&Config::view_cache, "view-cache", 0, 1000000)},
     {"body-limit", "largest request body in bytes, larger gets 413 (default 1048576)",
      [](Config& c, const std::string& v) -> domain::Status {
        char* end = nullptr;

@@ -19,6 +19,7 @@ struct Config {
   std::string data_dir = "./data";
   std::string config_file;
   int http_threads = 256;
+  int view_cache = 4096;  ///< rendered mypage bodies kept until their rows change
   long body_limit = 1 << 20;
   int request_timeout_ms = 20000;
   int io_timeout_s = 5;

@@ -145,6 +145,7 @@ int serve(const app::Config& cfg) {
   ho.bind = cfg.bind;
   ho.port = cfg.port;
   ho.threads = static_cast<size_t>(cfg.http_threads);
+  ho.view_cache_entries = static_cast<size_t>(cfg.view_cache);
   ho.body_limit = static_cast<size_t>(cfg.body_limit);
   ho.io_timeout = std::chrono::seconds(cfg.io_timeout_s);
   ho.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);

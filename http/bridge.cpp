@@ -26,6 +26,7 @@
 #include "http/idempotency.hpp"
 #include "http/problem.hpp"
 #include "http/requests.hpp"
+#include "http/view_cache.hpp"
 
 namespace troupe::http {
 
@@ -93,6 +94,7 @@ struct Bridge::Impl {
   httplib::Server svr;
   std::atomic<bool> ready{false};
   std::atomic<std::uint64_t> orders_placed{0};  ///< 201s of POST /v1/orders since start
+  ViewCache views_cache{opt.view_cache_entries};
   int bound_port = 0;
   int listen_fd = -1;  ///< the listening socket, seen through set_socket_options
   std::array<std::atomic<std::uint64_t>, 600> responses{};
@@ -362,11 +364,25 @@ struct Bridge::Impl {
     svr.Get(R"(/v1/customers/([^/]+)/mypage)", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "customer", res)) return;
-      auto rows = read_group(views::mypage_group(id), res);
+      // Rendered pages are kept until the customer's rows change (stamped
+      // before they are read: a change meanwhile makes the entry stale).
+      const auto mypage = views::mypage_group(id);
+      const auto notif = views::notifications_group(id);
+      const auto& versions = ctx->store_health->groups;
+      const ViewCache::Stamp stamp{versions.of(mypage), versions.of(notif)};
+      const std::string key = "mypage " + id;
+      if (auto body = views_cache.find(key, stamp)) {
+        res.status = 200;
+        return res.set_content(std::move(*body), json_type);
+      }
+      auto rows = read_group(mypage, res);
       if (!rows) return;
-      auto notes = read_group(views::notifications_group(id), res);
+      auto notes = read_group(notif, res);
       if (!notes) return;
-      send_json(res, 200, views::mypage_view(id, *rows, *notes));
+      auto body = views::mypage_view(id, *rows, *notes).dump();
+      views_cache.put(key, stamp, body);
+      res.status = 200;
+      res.set_content(std::move(body), json_type);
     }));
     allow_only(R"(/v1/customers/([^/]+)/mypage)", "GET");
     svr.Get(R"(/v1/customers/([^/]+)/notifications)", guarded([this](Req req, Res res) {
@@ -753,19 +769,32 @@ struct Bridge::Impl {
     send_json(res, 200, domain::to_json(*o));
   }
 
-  /// Order `id` as it is now: from its actor when one runs, else from its
-  /// record (an order at rest needs no actor to be read).
+  /// Order `id` as it is now. Its committed record is read first, on this
+  /// thread (no actor hop): an order at rest (confirmed, rejected,
+  /// cancelled) is answered from it — a change still in flight is not
+  /// committed, and every answer a client got was given after its change
+  /// was. An order in mid-saga (or not yet written) is asked of its actor,
+  /// which knows more than its write-ahead record (e.g. a rejection the
+  /// store failed to take); without an actor, the record tells.
   domain::Result<domain::Order> read_order(const std::string& id) {
+    auto record = ctx->store_adapter->get(actors::records::order_key(id));
+    std::optional<domain::Order> stored;
+    if (record && *record) {
+      auto o = actors::records::decode_order(**record);
+      if (!o) return o.error();
+      if (actors::records::at_rest(*o)) return o;
+      stored = std::move(*o);
+    }
     if (auto actor = ctx->directory->order(id)) {
       auto o = ask<domain::Order>(actor, opt.request_timeout, actors::get_atom::value);
       if (o || o.error().kind != ErrorKind::retry) return o;
       // It stopped in between (passivated or restarting): its record tells.
+      record = ctx->store_adapter->get(actors::records::order_key(id));
+      if (record && *record) return actors::records::decode_order(**record);
     }
-    auto v = ask<actors::StoreValue>(ctx->store(), ctx->timeouts.store_write,
-                                     actors::StoreGet{actors::records::order_key(id)});
-    if (!v) return v.error();
-    if (!v->found) return make_error(ErrorKind::not_found, "order " + id + " does not exist");
-    return actors::records::decode_order(v->value);
+    if (!record) return record.error();
+    if (stored) return *stored;
+    return make_error(ErrorKind::not_found, "order " + id + " does not exist");
   }
 
   /// Sends a command to order `id`'s actor, activating a passivated order
@@ -864,6 +893,11 @@ struct Bridge::Impl {
     line("# HELP troupe_resource_actors resource actors running (the others are passivated)");
     line("# TYPE troupe_resource_actors gauge");
     line("troupe_resource_actors " + std::to_string(ctx->directory->active_resource_count()));
+    line("# HELP troupe_view_cache_hits_total mypage answers served from the view cache");
+    line("# TYPE troupe_view_cache_hits_total counter");
+    line("troupe_view_cache_hits_total " + std::to_string(views_cache.hits()));
+    line("# TYPE troupe_view_cache_misses_total counter");
+    line("troupe_view_cache_misses_total " + std::to_string(views_cache.misses()));
     line("# HELP troupe_orders_placed_total orders placed (201) since this process started");
     line("# TYPE troupe_orders_placed_total counter");
     line("troupe_orders_placed_total " + std::to_string(orders_placed.load()));

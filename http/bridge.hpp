@@ -30,6 +30,7 @@ struct HttpOptions {
   std::chrono::seconds io_timeout{5};
   std::chrono::milliseconds request_timeout{20000};  ///< longest wait on the actors
   bool enable_faults = false;  ///< serve POST/GET /admin/faults
+  size_t view_cache_entries = 4096;  ///< rendered mypage bodies kept (0: none)
 };
 
 class Bridge {

@@ -342,7 +342,8 @@ TEST_F(CalendarBooking, CancelledWindowCanBeBookedAgain) {
 
 class Passivation : public ActorFixture {
  protected:
-  Passivation() { order_idle = std::chrono::milliseconds(100); }
+  // (100 ms: an activated order could passivate again before a check under load)
+  Passivation() { order_idle = std::chrono::milliseconds(300); }
 };
 
 TEST_F(Passivation, AnIdleOrderAtRestStopsAndTheNextCommandActivatesItFromItsRecord) {

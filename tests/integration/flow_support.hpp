@@ -192,6 +192,15 @@ inline ::testing::AssertionResult Fault(Http& http, const json& body) {
 
 inline json subscribers_of(Http& http) { return get_json(http, "/admin/subscribers"); }
 
+/// A gauge or counter of GET /metrics (-1 when absent).
+inline long long metric(Http& http, const std::string& name) {
+  auto r = http.get("/metrics");
+  if (r.status != 200) return -1;
+  const std::string key = "\n" + name + " ";
+  auto at = r.body.find(key);
+  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + key.size());
+}
+
 /// The entry of subscriber `name` in a /admin/subscribers body (null if absent).
 inline json subscriber_entry(const json& subs, const std::string& name) {
   if (!subs.is_object() || !subs.contains("subscribers") || !subs["subscribers"].is_array())

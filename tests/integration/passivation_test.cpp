@@ -8,15 +8,6 @@ using namespace troupe_it;
 
 namespace {
 
-/// A gauge or counter of GET /metrics (-1 when absent).
-long long metric(Http& http, const std::string& name) {
-  auto r = http.get("/metrics");
-  if (r.status != 200) return -1;
-  const std::string key = "\n" + name + " ";
-  auto at = r.body.find(key);
-  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + key.size());
-}
-
 /// The number of order actors running.
 long long live_order_actors(Http& http) { return metric(http, "troupe_orders"); }
 

@@ -455,6 +455,52 @@ TEST(Views, MyPageNotificationsAndReportOfTheMusicalFlow) {
 // The notifier (and the report) stopped: orders go on, their views fall
 // behind (lag grows, nothing lost), mypage keeps up; started again, each
 // catches up from its cursor with exactly one notification per change.
+// A rendered page is served again until the customer's rows change: each
+// change (an order, a cancellation, a notification) shows on the next read,
+// and another customer's changes leave the page cached.
+TEST(Views, MyPageComesFromTheCacheUntilTheCustomersRowsChange) {
+  TroupeServer server(fast_payments());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_TRUE(Register(http, musical("show-c", 10, 1000)));
+  const std::string me = "c-cached";
+  auto empty = mypage_raw(http, me);
+  ASSERT_EQ(jfield(empty, "orders"), json::array()) << empty.dump();
+
+  const auto first = place(http, "show-c", 1, me);
+  json page;
+  ASSERT_TRUE(eventually([&] {
+    page = mypage_raw(http, me);
+    return jsize(page, "orders") == 1 && jsize(page, "notifications") == 1;
+  })) << page.dump();
+  ASSERT_TRUE(AllCaughtUp(http, log_head(http)));
+  page = mypage_raw(http, me);
+  const auto hits = metric(http, "troupe_view_cache_hits_total");
+  EXPECT_EQ(mypage_raw(http, me), page);
+  EXPECT_EQ(metric(http, "troupe_view_cache_hits_total"), hits + 1) << "the same page, from the cache";
+
+  // Another customer's order changes nothing of mine.
+  place(http, "show-c", 1, "c-other");
+  ASSERT_TRUE(AllCaughtUp(http, log_head(http)));
+  EXPECT_EQ(mypage_raw(http, me), page);
+  EXPECT_EQ(metric(http, "troupe_view_cache_hits_total"), hits + 2);
+
+  // My cancellation shows on the next read once its rows are written.
+  ASSERT_EQ(cancel(http, first).status, 200);
+  ASSERT_TRUE(eventually([&] {
+    page = mypage_raw(http, me);
+    const auto o = entry_of(jfield(page, "orders"), first);
+    return str(o, "status") == "cancelled" && jsize(page, "notifications") == 2;
+  })) << page.dump();
+  // A second order: both are on the page.
+  const auto second = place(http, "show-c", 2, me);
+  ASSERT_TRUE(eventually([&] {
+    page = mypage_raw(http, me);
+    return str(entry_of(jfield(page, "orders"), second), "status") == "confirmed";
+  })) << page.dump();
+  EXPECT_EQ(jsize(page, "orders"), 2u);
+}
+
 TEST(Views, StoppedSubscribersFallBehindAndCatchUpWithoutDuplicates) {
   TroupeServer server(fast_payments_with_faults());
   ASSERT_EQ(server.start(), "");
