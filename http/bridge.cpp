@@ -38,6 +38,20 @@ namespace {
 
 constexpr const char* json_type = "application/json";
 
+/// Set on httplib's handler threads (they may keep a scoped actor each: the
+/// pool joins them before the actor system goes away).
+thread_local bool handler_thread = false;
+
+struct HandlerPool : httplib::ThreadPool {
+  using httplib::ThreadPool::ThreadPool;
+  void enqueue(std::function<void()> fn) override {
+    httplib::ThreadPool::enqueue([fn = std::move(fn)] {
+      handler_thread = true;
+      fn();
+    });
+  }
+};
+
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(), json_type);
@@ -119,25 +133,47 @@ struct Bridge::Impl {
   /// Sends `xs` as a request and waits for its answer at most `timeout`.
   /// The wait is the scoped actor's own (a condition variable), not a
   /// request timeout of CAF's clock, which costs a clock-thread event to
-  /// set and another to cancel (the clock thread is ~11 % of the CPU under
-  /// load; this saves the bridge's share, too small to show in paired
-  /// runs). The actor is gone when this returns, so a late answer is
-  /// dropped. `on_error` sees the CAF error (sec::request_timeout when the
-  /// time is up).
+  /// set and another to cancel. Each handler thread keeps one scoped actor
+  /// for all its requests (creating one per request was a third of the
+  /// cost of a one-hop GET); after a timeout it is replaced, so a late
+  /// answer reaches an actor that is gone and is dropped. `on_error` sees
+  /// the CAF error (sec::request_timeout when the time is up).
   template <class T, class OnError, class... Ts>
   domain::Result<T> request_within(const caf::actor& dest, std::chrono::milliseconds timeout,
                                    OnError on_error, Ts&&... xs) {
     domain::Result<T> out{make_error(ErrorKind::internal, "no answer")};
-    caf::scoped_actor self{sys};
+    std::unique_ptr<caf::scoped_actor> own;  // on a thread outside the pool
+    auto& holder = handler_thread ? thread_self() : (own = std::make_unique<caf::scoped_actor>(sys, true));
+    auto& self = *holder;
     auto handle = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+    bool timed_out = false;
     caf::blocking_actor::accept_one_cond rc;
     self->varargs_receive(rc, handle.id(), [&](T& v) { out = std::move(v); },
                           [&](caf::error& e) { out = on_error(e); },
                           caf::after(timeout) >> [&] {
+                            timed_out = true;
                             caf::error e = caf::make_error(caf::sec::request_timeout);
                             out = on_error(e);
                           });
+    if (timed_out) holder.reset();
     return out;
+  }
+
+  /// This thread's scoped actor (hidden: it does not hold up shutdown), made
+  /// on first use; it ends with its thread (httplib's pool joins them when
+  /// the server stops, before the actor system goes).
+  std::unique_ptr<caf::scoped_actor>& thread_self() {
+    struct Slot {
+      caf::actor_system* sys = nullptr;
+      std::unique_ptr<caf::scoped_actor> self;
+    };
+    static thread_local Slot slot;
+    if (slot.sys != &sys || !slot.self) {
+      slot.self.reset();
+      slot.self = std::make_unique<caf::scoped_actor>(sys, true);
+      slot.sys = &sys;
+    }
+    return slot.self;
   }
 
   /// One request/response with an actor, bounded by `timeout`.
@@ -150,7 +186,7 @@ struct Bridge::Impl {
 
   void configure() {
     const size_t threads = opt.threads;
-    svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    svr.new_task_queue = [threads] { return new HandlerPool(threads); };
     svr.set_tcp_nodelay(true);
     svr.set_keep_alive_max_count(100000);
     svr.set_keep_alive_timeout(3);
