@@ -173,7 +173,8 @@ int serve(const app::Config& cfg) {
     caf::anon_send_exit(ctx->directory->service("orders"), caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ctx->directory->service("resources"), caf::exit_reason::user_shutdown);
     caf::scoped_actor self{sys};
-    self->request(ctx->store(), std::chrono::seconds(30), actors::close_atom::value)
+    // (Closing may compact the embedded store: seconds for gigabytes.)
+    self->request(ctx->store(), std::chrono::seconds(120), actors::close_atom::value)
       .receive([](actors::ok_atom) { spdlog::info("store flushed and closed"); },
                [](caf::error& e) { spdlog::error("store close: {}", caf::to_string(e)); });
     caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
