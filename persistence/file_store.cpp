@@ -9,10 +9,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <thread>
 #include <shared_mutex>
 
 namespace troupe::persistence {
@@ -175,7 +178,7 @@ class FileStore final : public Store {
       stats_.batches += batches.size();
       stats_.writes += nwrites;
     }
-    if (file_size_ > opt_.compact_min_bytes && file_size_ > 2 * live_bytes_) return compact();
+    maybe_compact_in_background();
     return domain::ok_status();
   }
 
@@ -230,6 +233,7 @@ class FileStore final : public Store {
   }
 
   Status close() override {
+    join_compactor();
     std::lock_guard<std::mutex> wl(write_mu_);
     if (fd_ >= 0) {
       // A clean shutdown leaves the log compacted when a quarter of it is
@@ -356,54 +360,150 @@ class FileStore final : public Store {
     }
   }
 
-  // Caller holds write_mu_. Writes the live records to a temp file in
-  // frames of at most 4096 records / 1 MiB, streamed (no second copy of the
-  // data in memory), then renames it over the log.
-  Status compact() {
-    const std::string tmp = log_path_ + ".compact";
-    // The new log's descriptor is kept across the rename: there is no reopen
-    // that could fail and leave us appending to the replaced (unlinked) file.
-    int tfd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (tfd < 0) return domain::ok_status();  // compaction is an optimisation: retry later
-    bool ok = true;
+  /// Writes the live records to `tfd` in frames of at most 4096 records /
+  /// 1 MiB, streamed; the map is read a chunk at a time (under its shared
+  /// lock, released in between, so commits go on). Returns the bytes
+  /// written, or nothing when a write failed.
+  std::optional<std::uint64_t> write_live(int tfd) {
     std::uint64_t written = 0;
-    {
-      std::shared_lock<std::shared_mutex> l(map_mu_);
-      std::string buf;
+    std::string buf;
+    std::string last;
+    bool started = false;
+    for (;;) {
       std::vector<Write> chunk;
       size_t chunk_bytes = 0;
-      auto flush = [&](bool last) {
-        if (!chunk.empty()) encode_frame(buf, chunk.begin(), chunk.end());
-        chunk.clear();
-        chunk_bytes = 0;
-        if (buf.size() >= (4u << 20) || last) {
-          ok = ok && write_all(tfd, buf.data(), buf.size());
-          written += buf.size();
-          buf.clear();
+      {
+        std::shared_lock<std::shared_mutex> l(map_mu_);
+        for (auto it = started ? map_.upper_bound(last) : map_.begin();
+             it != map_.end() && chunk.size() < 4096 && chunk_bytes < (1u << 20); ++it) {
+          chunk.push_back({it->first, it->second, false});
+          chunk_bytes += it->first.size() + it->second.size();
         }
-      };
-      for (const auto& kv : map_) {
-        chunk.push_back({kv.first, kv.second, false});
-        chunk_bytes += kv.first.size() + kv.second.size();
-        if (chunk.size() >= 4096 || chunk_bytes >= (1u << 20)) flush(false);
-        if (!ok) break;
       }
-      flush(true);
+      if (!chunk.empty()) {
+        last = chunk.back().key;
+        started = true;
+        encode_frame(buf, chunk.begin(), chunk.end());
+      }
+      if (buf.size() >= (4u << 20) || (chunk.empty() && !buf.empty())) {
+        if (!write_all(tfd, buf.data(), buf.size())) return std::nullopt;
+        written += buf.size();
+        buf.clear();
+      }
+      if (chunk.empty()) return written;
     }
-    ok = ok && (!opt_.sync || ::fsync(tfd) == 0);
-    if (!ok || ::rename(tmp.c_str(), log_path_.c_str()) != 0) {
-      ::close(tfd);
-      ::unlink(tmp.c_str());
-      return domain::ok_status();
+  }
+
+  /// Copies the log's bytes [from, to) to `tfd` (the frames committed while
+  /// a compaction ran). Caller makes sure the range is stable.
+  bool copy_log_range(int tfd, std::uint64_t from, std::uint64_t to) {
+    std::string buf(std::min<std::uint64_t>(to - from, 4u << 20), '\0');
+    while (from < to) {
+      const size_t n = static_cast<size_t>(std::min<std::uint64_t>(to - from, buf.size()));
+      ssize_t r = ::pread(fd_, &buf[0], n, static_cast<off_t>(from));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0 || !write_all(tfd, buf.data(), static_cast<size_t>(r))) return false;
+      from += static_cast<std::uint64_t>(r);
     }
+    return true;
+  }
+
+  /// Puts the compacted file in the log's place (caller holds write_mu_).
+  bool install(int tfd, const std::string& tmp, std::uint64_t size) {
+    if ((opt_.sync && ::fsync(tfd) != 0) || ::rename(tmp.c_str(), log_path_.c_str()) != 0) return false;
     if (opt_.sync) sync_dir();
+    // The new log's descriptor is kept across the rename: there is no reopen
+    // that could fail and leave us appending to the replaced (unlinked) file.
     ::close(fd_);
     fd_ = tfd;
-    file_size_ = written;
+    file_size_ = size;
     ::lseek(fd_, static_cast<off_t>(file_size_), SEEK_SET);
     std::unique_lock<std::shared_mutex> l(map_mu_);
     stats_.compactions++;
+    return true;
+  }
+
+  // Caller holds write_mu_: nothing commits meanwhile (a clean shutdown).
+  Status compact() {
+    const std::string tmp = log_path_ + ".compact";
+    int tfd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (tfd < 0) return domain::ok_status();  // compaction is an optimisation
+    auto written = write_live(tfd);
+    if (!written || !install(tfd, tmp, *written)) {
+      ::close(tfd);
+      ::unlink(tmp.c_str());
+    }
     return domain::ok_status();
+  }
+
+  /// Starts a compaction on its own thread when the log is over
+  /// compact_min_bytes and more than twice the live data (caller holds
+  /// write_mu_). Commits go on meanwhile: the live records are written as
+  /// of some moment after `from` (the log's size when it starts), then the
+  /// frames committed since `from` are copied behind them, so replaying the
+  /// new file gives every key its last value. Only that last copy, and the
+  /// swap, hold the commits up. (Compacting inside a commit stalled every
+  /// writer for seconds at 1 GB of live data: 503s under load.)
+  void maybe_compact_in_background() {
+    std::lock_guard<std::mutex> cl(compact_mu_);
+    if (compacting_.load()) return;
+    if (compactor_.joinable()) compactor_.join();  // the last one has finished
+    if (file_size_ <= opt_.compact_min_bytes || file_size_ <= 2 * live_bytes_ ||
+        file_size_ < next_compaction_at_)
+      return;
+    compacting_ = true;
+    const std::uint64_t from = file_size_;
+    compactor_ = std::thread([this, from] {
+      if (!compact_concurrently(from)) {
+        // Retry once the log has grown by another compact_min_bytes.
+        std::lock_guard<std::mutex> wl(write_mu_);
+        next_compaction_at_ = file_size_ + opt_.compact_min_bytes;
+      }
+      compacting_ = false;
+    });
+  }
+
+  bool compact_concurrently(std::uint64_t from) {
+    const std::string tmp = log_path_ + ".compact";
+    int tfd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (tfd < 0) return false;
+    auto fail = [&] {
+      ::close(tfd);
+      ::unlink(tmp.c_str());
+      return false;
+    };
+    auto written = write_live(tfd);
+    if (!written) return fail();
+    if (opt_.on_compaction_base_written) opt_.on_compaction_base_written();
+    // Most of what was committed meanwhile is copied without holding the
+    // writers up, and made durable; then the rest under the lock.
+    std::uint64_t copied = from;
+    {
+      std::uint64_t upto;
+      {
+        std::lock_guard<std::mutex> wl(write_mu_);
+        upto = file_size_;
+      }
+      // (Below file_size_ the log only changes by a compaction, which is us.)
+      if (!copy_log_range(tfd, copied, upto)) return fail();
+      *written += upto - copied;
+      copied = upto;
+      if (opt_.sync && ::fdatasync(tfd) != 0) return fail();
+    }
+    std::lock_guard<std::mutex> wl(write_mu_);
+    if (fd_ < 0 || !copy_log_range(tfd, copied, file_size_)) return fail();
+    *written += file_size_ - copied;
+    if (!install(tfd, tmp, *written)) return fail();
+    return true;
+  }
+
+  void join_compactor() {
+    std::thread t;
+    {
+      std::lock_guard<std::mutex> cl(compact_mu_);
+      t = std::move(compactor_);
+    }
+    if (t.joinable()) t.join();
   }
 
   /// Below this, a clean shutdown does not bother to compact.
@@ -420,6 +520,10 @@ class FileStore final : public Store {
   std::uint64_t file_size_ = 0;
   std::uint64_t truncated_bytes_ = 0;
   StoreStats stats_;
+  std::mutex compact_mu_;               // guards compactor_
+  std::thread compactor_;
+  std::atomic<bool> compacting_{false};
+  std::uint64_t next_compaction_at_ = 0;  // (write_mu_) after a failed one
 };
 
 }  // namespace

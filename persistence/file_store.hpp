@@ -8,9 +8,12 @@
 /// (group commit is done by the caller collecting batches, see
 /// actors/store_actor.hpp). The live records are replayed into memory at
 /// open. When the log exceeds `compact_min_bytes` and is more than twice the
-/// live data, it is rewritten (to a temp file, fsync, rename, fsync dir).
+/// live data, it is rewritten on a thread of its own while commits go on (to
+/// a temp file, then the frames committed meanwhile, fsync, rename, fsync
+/// dir); a clean close compacts when over a fifth of the log is dead.
 /// `<dir>/LOCK` is flock'ed: two processes cannot share a data directory.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +25,9 @@ struct FileStoreOptions {
   std::string dir;
   std::uint64_t compact_min_bytes = 64ull << 20;
   bool sync = true;  ///< fdatasync per commit; off only in benchmarks of the ceiling
+  /// Test hook: runs on the compaction thread after the live records are
+  /// written, before the frames committed meanwhile are copied.
+  std::function<void()> on_compaction_base_written;
 };
 
 /// Opens (creating if needed) and replays the store.
