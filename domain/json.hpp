@@ -14,6 +14,9 @@ namespace troupe::domain {
 nlohmann::json to_json(const ResourceSpec& r);
 nlohmann::json to_json(const Payment& p);
 nlohmann::json to_json(const Order& o);
+/// `to_json(o).dump()`, byte for byte, written directly (no JSON tree: the
+/// tree and its dump were ~8 % of the CPU of a GET of an order).
+std::string order_json_text(const Order& o);
 
 Result<ResourceSpec> resource_from_json(const nlohmann::json& j);
 Result<Payment> payment_from_json(const nlohmann::json& j);

@@ -106,6 +106,23 @@ std::string format_rfc3339(Timestamp t) {
   int y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
+  if (y >= 0 && y <= 9999) {
+    // Digits by hand: snprintf was ~2 % of the CPU of a GET of an order
+    // (seven timestamps each).
+    char out[24] = "0000-00-00T00:00:00.000";
+    auto put = [&out](int at, int v, int width) {
+      for (int i = width - 1; i >= 0; --i, v /= 10) out[at + i] = static_cast<char>('0' + v % 10);
+    };
+    put(0, y, 4);
+    put(5, static_cast<int>(m), 2);
+    put(8, static_cast<int>(d), 2);
+    put(11, static_cast<int>(rem / 3600), 2);
+    put(14, static_cast<int>(rem % 3600 / 60), 2);
+    put(17, static_cast<int>(rem % 60), 2);
+    if (millis == 0) return std::string(out, 19) + "Z";
+    put(20, millis, 3);
+    return std::string(out, 23) + "Z";
+  }
   char buf[40];
   if (millis == 0)
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d,

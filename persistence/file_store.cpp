@@ -233,10 +233,14 @@ class FileStore final : public Store {
   }
 
   Status close() override {
+    {
+      std::lock_guard<std::mutex> wl(write_mu_);
+      closing_ = true;  // no compaction starts any more
+    }
     join_compactor();
     std::lock_guard<std::mutex> wl(write_mu_);
     if (fd_ >= 0) {
-      // A clean shutdown leaves the log compacted when a quarter of it is
+      // A clean shutdown leaves the log compacted when over a fifth of it is
       // dead: the next start replays only live records, in key order (each
       // appended at the map's end instead of searched for).
       if (file_size_ > close_compact_min && file_size_ > live_bytes_ + live_bytes_ / 4) compact();
@@ -446,7 +450,7 @@ class FileStore final : public Store {
   /// writer for seconds at 1 GB of live data: 503s under load.)
   void maybe_compact_in_background() {
     std::lock_guard<std::mutex> cl(compact_mu_);
-    if (compacting_.load()) return;
+    if (compacting_.load() || closing_) return;
     if (compactor_.joinable()) compactor_.join();  // the last one has finished
     if (file_size_ <= opt_.compact_min_bytes || file_size_ <= 2 * live_bytes_ ||
         file_size_ < next_compaction_at_)
@@ -524,6 +528,7 @@ class FileStore final : public Store {
   std::thread compactor_;
   std::atomic<bool> compacting_{false};
   std::uint64_t next_compaction_at_ = 0;  // (write_mu_) after a failed one
+  bool closing_ = false;                  // (write_mu_)
 };
 
 }  // namespace

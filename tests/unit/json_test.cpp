@@ -448,3 +448,37 @@ TEST(PaymentJson, RejectsANonObject) {
 
 }  // namespace
 }  // namespace troupe::domain
+
+namespace troupe::domain {
+namespace {
+// The direct writer must say exactly what the JSON tree's dump says.
+void expect_text_as_dump(const Order& o) { EXPECT_EQ(order_json_text(o), to_json(o).dump()); }
+
+TEST(OrderJsonText, IsTheDumpOfEveryModeAndPhase) {
+  expect_text_as_dump(capacity_order());
+  expect_text_as_dump(calendar_order());
+  expect_text_as_dump(place("o-3", "car-7", "carol", Mode::calendar, T0 + 5));
+  expect_text_as_dump(place("o-4", "show", "dan", Mode::capacity, -1));  // before the epoch
+  Order call = place("o-5", "zone-1", "erin", Mode::dispatch, T0 + 999);
+  call.destination = "Main St. 1";
+  call.amount = 500;
+  expect_text_as_dump(call);
+  call.rider_id = "rider-9";
+  call.step = "accepted";
+  expect_text_as_dump(call);
+}
+
+TEST(OrderJsonText, EscapesAsTheDump) {
+  Order o = calendar_order();
+  o.reason = std::string("quote \" backslash \\ newline \n tab \t cr \r bell \x07 del \x7f ") +
+             "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \x01\x1f";
+  o.customer_id = "c/\"x\"";
+  o.history.back().status = "odd\bstatus\f";
+  expect_text_as_dump(o);
+  Order call = place("o-6", "zone-1", "erin", Mode::dispatch, T0);
+  call.destination = "Stra\xc3\x9f" "e 5, \"Hinterhaus\"\n2. OG";
+  expect_text_as_dump(call);
+}
+
+}  // namespace
+}  // namespace troupe::domain
