@@ -40,10 +40,10 @@ struct Context {
   /// Event-log entries kept behind the slowest subscriber (older ones go).
   std::uint64_t event_retention = 100000;
   /// How often the log is trimmed.
-  std::chrono::milliseconds event_trim_every{10000};
+  std::chrono::milliseconds event_trim_every{1000};
   /// Most log entries erased per commit while trimming (the erases ride
   /// along with the group commits until the retention bound is reached).
-  std::size_t event_trim_chunk = 1024;
+  std::size_t event_trim_chunk = 512;
   /// An order at rest (confirmed, rejected, cancelled) with no command for
   /// about this long is passivated: its actor stops, its record stays, and
   /// the next command activates it again. 0: never.

@@ -28,8 +28,8 @@ struct StoreState {
   std::uint64_t trimmed_upto = 0;  ///< entries up to here are gone
   std::uint64_t trim_target = 0;   ///< entries up to here may go
   bool log_start_known = false;
-  std::chrono::milliseconds trim_every{10000};
-  std::size_t trim_chunk = 1024;
+  std::chrono::milliseconds trim_every{1000};
+  std::size_t trim_chunk = 512;
   static inline const char* name = "store";
 
   /// Runs when the actor exits, however it exits. (Not an attach_functor:

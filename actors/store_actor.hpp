@@ -16,7 +16,7 @@
 /// never sees a later event before an earlier one. A failed commit's numbers
 /// are not reused (gaps are allowed).
 ///
-/// Retention: every `trim_every` (10 s) the log is trimmed to `log_retention` events behind
+/// Retention: every `trim_every` (1 s) the log is trimmed to `log_retention` events behind
 /// the slowest subscriber (their cursors are read from the store), so a
 /// stopped subscriber keeps everything it has not applied yet. The erases
 /// ride along with the group commits, `trim_chunk` per commit, until they
@@ -65,7 +65,7 @@ caf::actor spawn_store_actor(caf::actor_system& sys,
                              std::shared_ptr<StoreHealth> health = nullptr,
                              size_t max_batches = 4096,
                              std::uint64_t log_retention = 100000,
-                             std::chrono::milliseconds trim_every = std::chrono::seconds(10),
-                             std::size_t trim_chunk = 1024);
+                             std::chrono::milliseconds trim_every = std::chrono::seconds(1),
+                             std::size_t trim_chunk = 512);
 
 }  // namespace troupe::actors
