@@ -220,6 +220,10 @@ struct ChargeRequest {
   domain::Money amount = 0;
   /// false: authorize only (a delivery fee, captured on completion).
   bool capture = true;
+  /// When the pool sent it to the gateway (ms since the epoch; 0: unknown):
+  /// the simulated gateway's latency counts from here, as a caller would
+  /// see it — not from when a worker got to the request.
+  std::int64_t sent_at_ms = 0;
 };
 
 /// Order -> payment pool: capture an authorization (idempotent). Reply: ok,
@@ -366,7 +370,7 @@ TROUPE_INSPECT(BreakerTransitionView, x.from, x.to, x.at, x.why)
 TROUPE_INSPECT(BreakerView, x.state, x.calls, x.successes, x.failures, x.refused,
                x.consecutive_failures, x.cool_down_ms, x.retry_after_ms, x.call_timeout_ms,
                x.transitions_total, x.transitions, x.config)
-TROUPE_INSPECT(ChargeRequest, x.payment_id, x.order_id, x.amount, x.capture)
+TROUPE_INSPECT(ChargeRequest, x.payment_id, x.order_id, x.amount, x.capture, x.sent_at_ms)
 TROUPE_INSPECT(CaptureRequest, x.payment_id)
 TROUPE_INSPECT(RefundRequest, x.payment_id, x.amount, x.void_only)
 TROUPE_INSPECT(StoreWrite, x.batches)

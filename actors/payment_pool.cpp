@@ -63,11 +63,17 @@ caf::behavior payment_worker(Worker* self, std::shared_ptr<GatewaySettings> gate
       int hi = s.gateway->latency_max_ms.load();
       if (hi < lo) hi = lo;
       const int latency = hi <= 0 ? 0 : std::uniform_int_distribution<int>(lo, hi)(s.rng);
-      if (latency == 0) return complete(*s.gateway, c.payment_id, c.amount, approve, c.capture);
+      // The time the request spent reaching this worker is part of the
+      // latency (a 605 ms payment must not time out at 610 ms because the
+      // worker got to it 6 ms late).
+      const auto waited = c.sent_at_ms > 0 ? domain::now_ms() - c.sent_at_ms : 0;
+      const auto rest = std::max<std::int64_t>(0, latency - waited);
+      if (latency == 0 || rest == 0)
+        return complete(*s.gateway, c.payment_id, c.amount, approve, c.capture);
       auto rp = self->make_response_promise();
       const auto seq = s.next_seq++;
       s.pending.emplace(seq, PendingCharge{rp, approve, c.payment_id, c.amount, c.capture});
-      self->delayed_send(self, std::chrono::milliseconds(latency), tick_atom::value, seq);
+      self->delayed_send(self, std::chrono::milliseconds(rest), tick_atom::value, seq);
       return rp;
     },
     [=](tick_atom, std::uint64_t seq) {
@@ -170,6 +176,7 @@ caf::behavior payment_front(Front* self, PaymentPoolOptions opt,
       }
       auto rp = self->make_response_promise();
       RefundRequest void_it{c.payment_id, c.amount, true};
+      c.sent_at_ms = domain::now_ms();
       self->request(st.workers, st.call_timeout, std::move(c))
         .then(
           [=](ok_atom) mutable {
@@ -205,6 +212,10 @@ caf::behavior payment_front(Front* self, PaymentPoolOptions opt,
 }
 
 }  // namespace
+
+caf::actor spawn_payment_worker(caf::actor_system& sys, std::shared_ptr<GatewaySettings> gateway) {
+  return sys.spawn(payment_worker, std::move(gateway));
+}
 
 caf::actor spawn_payment_pool(caf::actor_system& sys, PaymentPoolOptions options,
                               std::shared_ptr<GatewaySettings> gateway) {

@@ -47,6 +47,10 @@ struct PaymentPoolOptions {
   domain::BreakerConfig breaker;
 };
 
+/// One simulated gateway worker (the pool spawns `workers` of these). Its
+/// latency counts from the request's `sent_at_ms`.
+caf::actor spawn_payment_worker(caf::actor_system& sys, std::shared_ptr<GatewaySettings> gateway);
+
 /// Spawns the front actor, which spawns `workers` workers (round robin).
 caf::actor spawn_payment_pool(caf::actor_system& sys, PaymentPoolOptions options,
                               std::shared_ptr<GatewaySettings> gateway);
