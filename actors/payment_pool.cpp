@@ -143,6 +143,8 @@ caf::behavior payment_front(Front* self, PaymentPoolOptions opt,
   auto& s = self->state;
   s.call_timeout = opt.call_timeout;
   s.gateway = gateway;
+  // A run of failures opens the breaker once it lasts a call timeout.
+  if (opt.breaker.failure_span_ms == 0) opt.breaker.failure_span_ms = opt.call_timeout.count();
   s.breaker = domain::CircuitBreaker(opt.breaker);
   auto* sys = &self->system();
   auto factory = [sys, gateway] { return sys->spawn(payment_worker, gateway); };

@@ -72,6 +72,7 @@ void CircuitBreaker::on_success(Timestamp now, bool trial) {
   }
   if (state_ != BreakerState::closed) return;  // a late answer from before opening
   consecutive_ = 0;
+  last_success_at_ = now;
   record(false);
 }
 
@@ -88,7 +89,8 @@ void CircuitBreaker::on_failure(Timestamp now, bool trial) {
   if (state_ != BreakerState::closed) return;
   ++consecutive_;
   record(true);
-  if (consecutive_ >= cfg_.consecutive_failures) {
+  if (consecutive_ >= cfg_.consecutive_failures &&
+      (last_success_at_ == 0 || now - last_success_at_ >= cfg_.failure_span_ms)) {
     move_to(BreakerState::open, now, std::to_string(consecutive_) + " failures in a row");
   } else if (static_cast<int>(window_.size()) >= cfg_.window_calls &&
              window_failures_ >= cfg_.failure_rate * cfg_.window_calls) {

@@ -23,7 +23,12 @@
 namespace troupe::domain {
 
 struct BreakerConfig {
-  int consecutive_failures = 5;   ///< open after this many failures in a row
+  int consecutive_failures = 5;   ///< open after this many failures in a row...
+  /// ...lasting at least this long since the last success (0: any). The
+  /// pool sets its call timeout: clients in lockstep see a wave's few slow
+  /// calls time out together right after its successes, which is not an
+  /// outage; a gateway that is down yields failures for a whole timeout.
+  std::int64_t failure_span_ms = 0;
   int window_calls = 20;          ///< sliding window for the failure rate
   double failure_rate = 0.5;      ///< open when the window is full and at least this share failed
   std::int64_t cool_down_ms = 1000;      ///< first open period
@@ -76,6 +81,7 @@ class CircuitBreaker {
   std::int64_t cool_down_ms_;
   bool trial_in_flight_ = false;
   int consecutive_ = 0;
+  Timestamp last_success_at_ = 0;  ///< of a call while closed (0: none yet)
   std::deque<bool> window_;  ///< true = failed
   int window_failures_ = 0;
   std::uint64_t calls_ = 0, successes_ = 0, failures_ = 0, refused_ = 0;

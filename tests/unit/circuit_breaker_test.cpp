@@ -147,3 +147,28 @@ TEST(CircuitBreaker, RecordsEveryTransition) {
   EXPECT_EQ(b.transitions()[2].to, BreakerState::closed);
   EXPECT_EQ(b.transition_count(), 3u);
 }
+
+// Clients in lockstep: a wave's few slow calls time out together right after
+// its successes. That is no outage: the run must last a call timeout
+// (failure_span_ms) since the last success before it opens the breaker.
+TEST(CircuitBreaker, ARunOfFailuresRightAfterASuccessIsNoOutage) {
+  BreakerConfig c = config();
+  c.failure_span_ms = 610;
+  CircuitBreaker b(c);
+  ASSERT_EQ(b.acquire(1000), Permit::call);
+  b.on_success(1000, false);
+  for (int i = 0; i < 5; ++i) fail(b, 1005 + i);  // five timeouts 5-9 ms after it
+  EXPECT_EQ(b.state(), BreakerState::closed) << "a burst right after a success";
+  fail(b, 1500);
+  EXPECT_EQ(b.state(), BreakerState::closed);
+  fail(b, 1610);  // still failing a whole timeout after the last success: down
+  EXPECT_EQ(b.state(), BreakerState::open);
+}
+
+TEST(CircuitBreaker, WithoutAnySuccessTheThresholdAloneOpensIt) {
+  BreakerConfig c = config();
+  c.failure_span_ms = 610;
+  CircuitBreaker b(c);
+  for (int i = 0; i < 3; ++i) fail(b, 100 + i);
+  EXPECT_EQ(b.state(), BreakerState::open);
+}
