@@ -527,7 +527,7 @@ class FileStore final : public Store {
   mutable std::shared_mutex map_mu_;    // guards map_, stats_, live_bytes_
   std::map<std::string, std::string> map_;
   std::uint64_t live_bytes_ = 0;
-  std::uint64_t file_size_ = 0;
+  std::atomic<std::uint64_t> file_size_{0};  // written under write_mu_; stats() reads it without
   std::uint64_t truncated_bytes_ = 0;
   StoreStats stats_;
   std::mutex compact_mu_;               // guards compactor_
