@@ -129,14 +129,15 @@ void commit_pending(caf::stateful_actor<StoreState>* self) {
   st.pending.clear();
   st.waiting.clear();
   auto result = number_events(st, batches);
+  const size_t written = batches.size();  // (the trim chunk below changes no view)
   std::uint64_t trim_upto = 0;
   if (auto erase = next_trim_chunk(st, trim_upto); !erase.empty())
     batches.push_back(std::move(erase));
   if (result) {
     result = st.store->commit(batches);
     // Visible now (or in doubt): cached views of these groups are stale.
-    for (const auto& b : batches)
-      for (const auto& w : b) st.health->groups.changed(w.key);
+    for (size_t i = 0; i < written; ++i)
+      for (const auto& w : batches[i]) st.health->groups.changed(w.key);
   }
   st.last_commit = domain::now_ms();
   note_health(st, result);

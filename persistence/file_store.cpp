@@ -240,12 +240,18 @@ class FileStore final : public Store {
       closing_ = true;  // no compaction starts any more
     }
     join_compactor();
+    // A clean shutdown leaves the log compacted when over a fifth of it is
+    // dead: the next start replays only live records, in key order (each
+    // appended at the map's end instead of searched for).
+    std::uint64_t from = 0;
+    {
+      std::lock_guard<std::mutex> wl(write_mu_);
+      if (fd_ >= 0 && file_size_ > close_compact_min && file_size_ > live_bytes_ + live_bytes_ / 4)
+        from = file_size_;
+    }
+    if (from > 0) compact_concurrently(from);
     std::lock_guard<std::mutex> wl(write_mu_);
     if (fd_ >= 0) {
-      // A clean shutdown leaves the log compacted when over a fifth of it is
-      // dead: the next start replays only live records, in key order (each
-      // appended at the map's end instead of searched for).
-      if (file_size_ > close_compact_min && file_size_ > live_bytes_ + live_bytes_ / 4) compact();
       if (opt_.sync) ::fsync(fd_);
       ::close(fd_);
       fd_ = -1;
@@ -267,8 +273,8 @@ class FileStore final : public Store {
   void apply(const Write& w) { apply(Write(w)); }
   void apply(Write&& w) {
     const size_t bytes = w.key.size() + w.value.size() + 9;
-    // Keys in increasing order (a compacted log, the event log's entries)
-    // go to the end without a search.
+    // Keys in increasing order (replaying a compacted log) go to the end
+    // without a search.
     if (!w.erase && (map_.empty() || map_.rbegin()->first < w.key)) {
       map_.emplace_hint(map_.end(), std::move(w.key), std::move(w.value));
       live_bytes_ += bytes;
@@ -429,19 +435,6 @@ class FileStore final : public Store {
     return true;
   }
 
-  // Caller holds write_mu_: nothing commits meanwhile (a clean shutdown).
-  Status compact() {
-    const std::string tmp = log_path_ + ".compact";
-    int tfd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (tfd < 0) return domain::ok_status();  // compaction is an optimisation
-    auto written = write_live(tfd);
-    if (!written || !install(tfd, tmp, *written)) {
-      ::close(tfd);
-      ::unlink(tmp.c_str());
-    }
-    return domain::ok_status();
-  }
-
   /// Starts a compaction on its own thread when the log is over
   /// compact_min_bytes and more than twice the live data (caller holds
   /// write_mu_). Commits go on meanwhile: the live records are written as
@@ -473,6 +466,10 @@ class FileStore final : public Store {
     });
   }
 
+  /// Rewrites the log as its live records plus the frames committed since
+  /// `from` (the log's size when it began); false when it could not (the
+  /// log stays as it was: compaction is an optimisation). Also the clean
+  /// close's compaction, where nothing commits meanwhile.
   bool compact_concurrently(std::uint64_t from) {
     const std::string tmp = log_path_ + ".compact";
     int tfd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -176,6 +176,16 @@ TEST_F(FileStoreTest, ACleanCloseCompactsAMostlyDeadLogAndItsReplayKeepsKeyOrder
 TEST_F(FileStoreTest, CommitsDuringABackgroundCompactionSurviveIt) {
   std::promise<void> base_written, go_on;
   auto go = go_on.get_future().share();
+  // Lets the compaction thread go once, at the latest when it is destroyed.
+  struct Release {
+    std::promise<void>& p;
+    bool done = false;
+    void operator()() {
+      if (!done) p.set_value();
+      done = true;
+    }
+    ~Release() { (*this)(); }
+  };
   FileStoreOptions o;
   o.dir = dir;
   o.compact_min_bytes = 4096;
@@ -190,6 +200,9 @@ TEST_F(FileStoreTest, CommitsDuringABackgroundCompactionSurviveIt) {
     auto opened = open_file_store(o);
     ASSERT_TRUE(opened.ok());
     auto& s = *opened;
+    // Declared after the store, so released before its close joins the
+    // compaction thread: a failed assertion must not hang the test.
+    Release release{go_on};
     for (int round = 0; round < 20; ++round) {
       Batch b;
       for (int k = 0; k < 5; ++k) b.push_back({"r/" + std::to_string(k), big + std::to_string(round), false});
@@ -201,7 +214,7 @@ TEST_F(FileStoreTest, CommitsDuringABackgroundCompactionSurviveIt) {
     ASSERT_TRUE(s->commit({batch({{"r/0", "newer"}}), Batch{{"r/1", "", true}}}).ok());
     ASSERT_TRUE(s->commit({batch({{"n/1", "new"}})}).ok());
     EXPECT_EQ(s->stats().compactions, 0u);
-    go_on.set_value();
+    release();
     ASSERT_TRUE(eventually([&] { return s->stats().compactions >= 1; }));
     ASSERT_TRUE(s->commit({batch({{"n/2", "after"}})}).ok()) << "appends to the new log";
     EXPECT_EQ(value(*s, "r/0"), "newer");
