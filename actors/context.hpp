@@ -9,6 +9,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/deadlines.hpp"
 #include "actors/directory.hpp"
 #include "actors/payment_pool.hpp"
 #include "actors/store_actor.hpp"
@@ -37,6 +38,9 @@ struct Context {
   /// none is configured. Blocking; called from the detached notifier.
   std::function<domain::Status(const std::string& body)> webhook;
   Timeouts timeouts;
+  /// Keeps the actors' request timeouts and delayed messages (see
+  /// deadlines.hpp: CAF's clock thread costs a wake per event).
+  std::shared_ptr<Deadlines> deadlines = std::make_shared<Deadlines>();
   /// Event-log entries kept behind the slowest subscriber (older ones go).
   std::uint64_t event_retention = 100000;
   /// How often the log is trimmed.
@@ -56,5 +60,21 @@ struct Context {
   caf::actor store() const { return directory->service("store"); }
   caf::actor payments() const { return directory->service("payments"); }
 };
+
+/// `self->request(dest, timeout, xs...)` for an actor whose state holds
+/// `ctx`, with the timeout kept by the context's Deadlines.
+template <class Self, class... Ts>
+auto timed_request(Self* self, const caf::actor& dest, std::chrono::milliseconds timeout,
+                   Ts&&... xs) {
+  return request_within(self, *self->state.ctx->deadlines, dest, timeout,
+                        std::forward<Ts>(xs)...);
+}
+
+/// `self->delayed_send(self, delay, xs...)` on the context's Deadlines.
+template <class Self, class... Ts>
+void send_later(Self* self, std::chrono::milliseconds delay, Ts&&... xs) {
+  self->state.ctx->deadlines->send_later(self->ctrl(), delay,
+                                         caf::make_message(std::forward<Ts>(xs)...));
+}
 
 }  // namespace troupe::actors

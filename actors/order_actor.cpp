@@ -70,7 +70,7 @@ void answer_error(OrderActor* self, domain::Error e) {
 /// pending across a retry's delay, so the order does not passivate before.
 void money_back(OrderActor* self, RefundRequest r) {
   ++self->state.refunds_pending;
-  self->request(self->state.ctx->payments(), std::chrono::seconds(2), r)
+  timed_request(self, self->state.ctx->payments(), std::chrono::seconds(2), r)
     .then([=](ok_atom) { --self->state.refunds_pending; },
           [=](caf::error&) {
             self->delayed_send(self, std::chrono::milliseconds(500), retry_refund_atom::value, r);
@@ -87,7 +87,7 @@ bool may_passivate(const OrderState& s) {
 void release_hold(OrderActor* self) {
   auto& s = self->state;
   if (auto res = s.ctx->directory->resource_actor(s.order.resource_id))
-    self->request(res, s.ctx->timeouts.actor_call, ReleaseHold{s.order.id})
+    timed_request(self, res, s.ctx->timeouts.actor_call, ReleaseHold{s.order.id})
       .then([](ok_atom) {}, [](caf::error&) { /* the resource frees holds of dead orders */ });
 }
 
@@ -113,7 +113,7 @@ void reject(OrderActor* self, domain::Error e) {
 template <class Next>
 void resync(OrderActor* self, Next next) {
   auto& s = self->state;
-  self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
+  timed_request(self, s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
     .then(
       [=](StoreValue& v) {
         if (v.found)
@@ -133,7 +133,7 @@ void persist(OrderActor* self, OnOk on_ok, OnError on_error) {
   auto written = s.order;
   StoreWrite w;
   w.batches.push_back(records::order_change(s.durable, written));
-  self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
+  timed_request(self, s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
     .then(
       [=](ok_atom) {
         self->state.durable = written;
@@ -223,7 +223,7 @@ void settle_from_store(OrderActor* self, domain::Error fallback) {
   auto& s = self->state;
   if (s.settling) return;
   s.settling = true;
-  self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
+  timed_request(self, s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(s.order.id)})
     .then(
       [=](StoreValue& v) {
         auto& st = self->state;
@@ -268,7 +268,7 @@ void confirm(OrderActor* self) {
   domain::advance(next, OrderPhase::confirmed, domain::now_ms());
   const auto& t = s.ctx->timeouts;
   ConfirmHold msg{next, s.durable, domain::now_ms() + t.actor_call.count()};
-  self->request(res, t.actor_call + t.store_write + std::chrono::milliseconds(500), std::move(msg))
+  timed_request(self, res, t.actor_call + t.store_write + std::chrono::milliseconds(500), std::move(msg))
     .then(
       [=](domain::Order& o) {
         self->state.order = o;
@@ -294,7 +294,7 @@ void charge(OrderActor* self) {
   // The pool applies the call timeout (and voids on expiry); the margin only
   // guards against a pool that does not answer at all.
   const auto limit = s.ctx->timeouts.payment + std::chrono::milliseconds(500);
-  self->request(s.ctx->payments(), limit, std::move(c))
+  timed_request(self, s.ctx->payments(), limit, std::move(c))
     .then(
       [=](ok_atom) {
         auto& o = self->state.order;
@@ -386,7 +386,7 @@ void adopt_stored(OrderActor* self) {
 template <class Msg>
 void send_change(OrderActor* self, const caf::actor& target, Msg msg) {
   const auto& t = self->state.ctx->timeouts;
-  self->request(target, t.actor_call + t.store_write + std::chrono::milliseconds(500),
+  timed_request(self, target, t.actor_call + t.store_write + std::chrono::milliseconds(500),
                 std::move(msg))
     .then(
       [=](domain::Order& o) {
@@ -423,7 +423,7 @@ void advance_call(OrderActor* self, domain::Order next, const caf::actor& zone) 
   if (next.step != "completed")
     return send_change(self, zone, StepBooking{next, s.durable, deadline_of(self), false});
   // Settle the fee first (idempotent at the gateway), then free the rider.
-  self->request(s.ctx->payments(), s.ctx->timeouts.payment + std::chrono::milliseconds(500),
+  timed_request(self, s.ctx->payments(), s.ctx->timeouts.payment + std::chrono::milliseconds(500),
                 CaptureRequest{next.payment.id})
     .then(
       [=](ok_atom) mutable {
@@ -501,7 +501,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       money_back(self, RefundRequest{p.id, p.amount, p.status == PaymentStatus::voided});
   }
   if (self->state.ctx->order_idle.count() > 0)
-    self->delayed_send(self, self->state.ctx->order_idle, passivate_atom::value);
+    send_later(self, self->state.ctx->order_idle, passivate_atom::value);
   self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr&) -> caf::error {
     auto* me = static_cast<OrderActor*>(ptr);
     spdlog::warn("order {} crashed", me->state.order.id);
@@ -526,7 +526,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       s.owes = true;
       s.owed = self->make_response_promise();
       HoldRequest h{s.order.id, p.quantity, p.start, p.end, p.fee};
-      self->request(res, s.ctx->timeouts.actor_call, std::move(h))
+      timed_request(self, res, s.ctx->timeouts.actor_call, std::move(h))
         .then(
           [=](domain::Money amount) {
             auto& o = self->state.order;
@@ -556,7 +556,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       auto& s = self->state;
       const auto idle = std::chrono::steady_clock::now() - s.last_command;
       if (may_passivate(s) && idle >= s.ctx->order_idle) return self->quit();  // normal exit
-      self->delayed_send(self, s.ctx->order_idle, passivate_atom::value);
+      send_later(self, s.ctx->order_idle, passivate_atom::value);
     },
     [=](restore_atom) {
       // A confirmation sent before the restart may still land (until its
@@ -612,8 +612,8 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       const auto limit = t.actor_call + t.store_write + std::chrono::milliseconds(500);
       // An accepted call frees its rider; otherwise the booking is cancelled
       // at its resource.
-      auto sent = rider ? self->request(rider, limit, RiderRelease{next, s.durable, deadline_of(self)})
-                        : self->request(res, limit, CancelBooking{next, s.durable, deadline_of(self)});
+      auto sent = rider ? timed_request(self, rider, limit, RiderRelease{next, s.durable, deadline_of(self)})
+                        : timed_request(self, res, limit, CancelBooking{next, s.durable, deadline_of(self)});
       sent.then(
           [=](domain::Order& o) {
             // Durable first, then the money goes back.

@@ -96,7 +96,7 @@ void resolve_in_doubt(ResourceActor* self) {
   self->state.resolving = false;
   for (const auto& kv : self->state.in_doubt) {
     const std::string oid = kv.first;
-    self->request(self->state.ctx->store(), self->state.ctx->timeouts.store_write,
+    timed_request(self, self->state.ctx->store(), self->state.ctx->timeouts.store_write,
                   StoreGet{records::order_key(oid)})
       .then(
         [=](StoreValue& v) {
@@ -153,7 +153,7 @@ caf::result<domain::Order> write_durably(ResourceActor* self, const domain::Orde
   s.owed.emplace(oid, rp);
   StoreWrite w;
   w.batches.push_back(std::move(batch));
-  self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
+  timed_request(self, s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
     .then(
       [=](ok_atom) {
         auto& st = self->state;
@@ -192,7 +192,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
   st.capacity = std::move(capacity);
   st.calendar = std::move(calendar);
   if (st.ctx->resource_idle.count() > 0)
-    self->delayed_send(self, st.ctx->resource_idle, passivate_atom::value);
+    send_later(self, st.ctx->resource_idle, passivate_atom::value);
   self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr& e) -> caf::error {
     auto* me = static_cast<ResourceActor*>(ptr);
     std::string what = "unknown";
@@ -363,7 +363,7 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
         st.ctx->directory->passivate_resource(st.spec.id, self->address());
         return self->quit();  // normal exit
       }
-      self->delayed_send(self, st.ctx->resource_idle, passivate_atom::value);
+      send_later(self, st.ctx->resource_idle, passivate_atom::value);
     },
     [=](tick_atom) { resolve_in_doubt(self); },
     [=](crash_atom) -> ok_atom {

@@ -96,7 +96,7 @@ void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
   const auto applied = events.size();
   StoreWrite w;
   w.batches.push_back(std::move(batch));
-  self->request(s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
+  timed_request(self, s.ctx->store(), s.ctx->timeouts.store_write, std::move(w))
     .then(
       [=](ok_atom) {
         auto& st = self->state;
@@ -121,7 +121,7 @@ void poll(Subscriber* self) {
   auto store = s.ctx->store();
   if (!store) return retry_later(self, "store actor not running");
   if (!s.loaded) {
-    self->request(store, s.ctx->timeouts.store_write, StoreGet{views::cursor_key(s.sub)})
+    timed_request(self, store, s.ctx->timeouts.store_write, StoreGet{views::cursor_key(s.sub)})
       .then(
         [=](StoreValue& v) {
           auto& st = self->state;
@@ -142,7 +142,7 @@ void poll(Subscriber* self) {
     self->delayed_send(self, idle_poll, tick_atom::value);
     return;
   }
-  self->request(store, s.ctx->timeouts.store_write, LogRead{s.cursor, page_size})
+  timed_request(self, store, s.ctx->timeouts.store_write, LogRead{s.cursor, page_size})
     .then([=](std::vector<persistence::Record>& recs) { apply_page(self, recs); },
           [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });
 }
