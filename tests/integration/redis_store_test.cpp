@@ -1,0 +1,112 @@
+// The Redis adapter on its own, against a real redis-server: one commit is
+// one script call in which each hash gets one HSET / HDEL for all its fields
+// and the log's erases one XDEL. What a commit means must not change: the
+// last write of a key wins (also a put after an erase and an erase after a
+// put), batches apply in order, groups larger than one script operation are
+// split, log appends are refused whole when out of order, and a flushed
+// script cache is survived. (Runs once: it always uses Redis.)
+
+#include <gtest/gtest.h>
+
+#include "persistence/redis_store.hpp"
+#include "server.hpp"
+
+using namespace troupe_it;
+using namespace troupe;
+
+namespace {
+
+using persistence::Batch;
+using persistence::log_key;
+using persistence::Write;
+
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  RedisServer redis;
+  std::unique_ptr<persistence::Store> store;
+
+  void SetUp() override {
+    if (std::getenv("TROUPE_IT_STORE") && std::string(std::getenv("TROUPE_IT_STORE")) == "redis")
+      GTEST_SKIP() << "runs in the embedded pass only (it starts its own Redis)";
+    ASSERT_EQ(redis.start(), "");
+    persistence::RedisStoreOptions o;
+    o.url.port = redis.port();
+    auto s = persistence::open_redis_store(o);
+    ASSERT_TRUE(s) << s.error().detail;
+    store = std::move(*s);
+  }
+
+  std::optional<std::string> get(const std::string& key) {
+    auto r = store->get(key);
+    EXPECT_TRUE(r) << (r ? "" : r.error().detail);
+    return r ? *r : std::nullopt;
+  }
+};
+
+TEST_F(RedisStoreTest, TheLastWriteOfAKeyWinsAcrossTheBatchesOfACommit) {
+  ASSERT_TRUE(store->commit({Batch{{"a/gone", "0", false}}}));
+  std::vector<Batch> batches = {
+    {{"a/x", "1", false}, {"a/y", "2", false}, {"a/gone", {}, true}},
+    {{"a/x", "3", false}, {"a/y", {}, true}, {"a/back", {}, true}},
+    {{"b/z", "9", false}, {"a/back", "again", false}},
+  };
+  ASSERT_TRUE(store->commit(batches));
+  EXPECT_EQ(get("a/x"), "3");
+  EXPECT_EQ(get("a/y"), std::nullopt);
+  EXPECT_EQ(get("a/gone"), std::nullopt);
+  EXPECT_EQ(get("a/back"), "again");
+  EXPECT_EQ(get("b/z"), "9");
+  auto scan = store->scan("a/");
+  ASSERT_TRUE(scan);
+  ASSERT_EQ(scan->size(), 2u);
+  EXPECT_EQ((*scan)[0].key, "a/back");
+  EXPECT_EQ((*scan)[1].key, "a/x");
+  auto group = store->scan_group("b");
+  ASSERT_TRUE(group);
+  ASSERT_EQ(group->size(), 1u);
+  EXPECT_EQ((*group)[0].value, "9");
+}
+
+TEST_F(RedisStoreTest, LargeGroupsAreSplitAndLogErasesGoTogether) {
+  // 2,500 fields of one hash (more than one script operation holds) and
+  // 1,500 log entries, then 1,400 of them erased in one commit.
+  Batch puts, log;
+  for (int i = 0; i < 2500; ++i) puts.push_back({"big/f" + std::to_string(i), std::to_string(i), false});
+  for (std::uint64_t s = 1; s <= 1500; ++s) log.push_back({log_key(s), "e" + std::to_string(s), false});
+  ASSERT_TRUE(store->commit({puts, log}));
+  auto all = store->scan_group("big");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 2500u);
+  EXPECT_EQ(get("big/f2499"), "2499");
+  Batch erase;
+  for (std::uint64_t s = 1; s <= 1400; ++s) erase.push_back({log_key(s), {}, true});
+  erase.push_back({log_key(1501), "e1501", false});
+  ASSERT_TRUE(store->commit({erase}));
+  auto rest = store->read_log(0, 1000);
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 101u);
+  EXPECT_EQ(rest->front().key, log_key(1401));
+  EXPECT_EQ(rest->back().value, "e1501");
+  EXPECT_EQ(store->stats().writes, 2500u + 1500u + 1401u);
+}
+
+TEST_F(RedisStoreTest, AnOutOfOrderLogAppendFailsTheWholeCommit) {
+  ASSERT_TRUE(store->commit({Batch{{log_key(10), "e10", false}}}));
+  auto st = store->commit({Batch{{"c/k", "v", false}, {log_key(5), "e5", false}}});
+  EXPECT_FALSE(st);
+  EXPECT_EQ(get("c/k"), std::nullopt);  // nothing of the refused commit
+  auto log = store->read_log(0, 10);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 1u);
+}
+
+TEST_F(RedisStoreTest, AFlushedScriptCacheIsSurvived) {
+  ASSERT_TRUE(store->commit({Batch{{"d/k", "1", false}}}));
+  ASSERT_EQ(redis.command({"SCRIPT", "FLUSH"}), "OK");
+  ASSERT_TRUE(store->commit({Batch{{"d/k", "2", false}}}));
+  EXPECT_EQ(get("d/k"), "2");
+  ASSERT_TRUE(store->commit({Batch{{"d/k", "3", false}}}));
+  EXPECT_EQ(get("d/k"), "3");
+}
+
+}  // namespace
