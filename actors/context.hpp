@@ -38,6 +38,8 @@ struct Context {
   /// none is configured. Blocking; called from the detached notifier.
   std::function<domain::Status(const std::string& body)> webhook;
   Timeouts timeouts;
+  /// The store writer thread's nice value (0: unchanged).
+  int store_nice = 0;
   /// Keeps the actors' request timeouts and delayed messages (see
   /// deadlines.hpp: CAF's clock thread costs a wake per event).
   std::shared_ptr<Deadlines> deadlines = std::make_shared<Deadlines>();

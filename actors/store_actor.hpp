@@ -59,13 +59,15 @@ inline const std::string log_head_key = "meta/log-head";
 /// Spawns the store actor using `store` (which outlives it: a restarted store
 /// actor takes over the same adapter; close_atom closes it). It pings the
 /// store once a second when no commit happened, keeping `health` current.
-/// `max_batches`: most batches committed in one round.
+/// `max_batches`: most batches committed in one round. `nice`: its thread's
+/// nice value (0: unchanged; below 0 needs CAP_SYS_NICE, else it is logged
+/// once and the thread keeps the process's).
 caf::actor spawn_store_actor(caf::actor_system& sys,
                              std::shared_ptr<persistence::Store> store,
                              std::shared_ptr<StoreHealth> health = nullptr,
                              size_t max_batches = 4096,
                              std::uint64_t log_retention = 100000,
                              std::chrono::milliseconds trim_every = std::chrono::seconds(1),
-                             std::size_t trim_chunk = 512);
+                             std::size_t trim_chunk = 512, int nice = 0);
 
 }  // namespace troupe::actors

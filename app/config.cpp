@@ -162,6 +162,11 @@ const std::vector<Option>& options() {
      int_opt(&Config::actor_timeout_ms, "actor-timeout-ms", 10, 600000)},
     {"caf-threads", "actor scheduler threads, 0 = one per core (default 0)",
      int_opt(&Config::caf_threads, "caf-threads", 0, 256)},
+    {"store-nice",
+     "nice value of the store's writer thread, -20..19: the single writer every order waits on "
+     "twice, so ahead of the HTTP and actor threads for the CPU (needs CAP_SYS_NICE below 0; "
+     "without it the thread keeps the process's; default -10)",
+     int_opt(&Config::store_nice, "store-nice", -20, 19)},
     {"caf-scheduler",
      "actor scheduler policy: sharing (one queue; idle workers sleep until woken) or stealing "
      "(CAF's default: idle workers poll and nap); sharing measured ~5-10 % more orders/s and a "

@@ -36,6 +36,7 @@ struct Config {
   int store_timeout_ms = 3000;
   int actor_timeout_ms = 2000;
   int caf_threads = 0;          ///< 0: one per core
+  int store_nice = -10;         ///< the store thread's nice value (best effort)
   std::string caf_scheduler = "sharing";  ///< CAF scheduler policy: sharing | stealing
   std::string log_level = "info";
   std::string redis_url;        ///< empty: embedded store

@@ -125,6 +125,7 @@ int serve(const app::Config& cfg) {
   ctx->timeouts.payment = std::chrono::milliseconds(cfg.payment_timeout_ms);
   ctx->timeouts.store_write = std::chrono::milliseconds(cfg.store_timeout_ms);
   ctx->event_retention = static_cast<std::uint64_t>(cfg.event_retention);
+  ctx->store_nice = cfg.store_nice;
   ctx->order_idle = std::chrono::milliseconds(cfg.order_idle_ms);
   ctx->resource_idle = std::chrono::milliseconds(cfg.resource_idle_ms);
 

@@ -126,7 +126,8 @@ void start_service(KindSup* self) {
   caf::actor a;
   if (s.kind == Kind::store)
     a = spawn_store_actor(self->system(), s.ctx->store_adapter, s.ctx->store_health, 4096,
-                          s.ctx->event_retention, s.ctx->event_trim_every, s.ctx->event_trim_chunk);
+                          s.ctx->event_retention, s.ctx->event_trim_every, s.ctx->event_trim_chunk,
+                          s.ctx->store_nice);
   else
     a = spawn_payment_pool(self->system(), s.ctx->payments_options, s.ctx->gateway);
   self->monitor(a);

@@ -3,6 +3,11 @@
 
 #include "actor_fixture.hpp"
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 namespace troupe::testing {
 namespace {
 
@@ -108,6 +113,40 @@ TEST_F(StoreActor, StoppingAnswersEveryQueuedWrite) {
   RecordProperty("refused", refused);
   RecordProperty("refused_while_pending", unavailable);
   EXPECT_EQ(ok + refused, n);
+}
+
+/// The nice value of each of this process's threads named `name`.
+std::vector<int> nice_of_threads(const std::string& name) {
+  std::vector<int> out;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(t.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream stat(t.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Field 19 is the nice value; fields after the ")" that ends comm.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {}
+    out.push_back(std::stoi(field));
+  }
+  return out;
+}
+
+TEST_F(StoreActor, ItsWriterThreadRunsAtTheConfiguredNiceValue) {
+  // (A positive value needs no privilege; -10, the default, needs CAP_SYS_NICE.)
+  auto before = nice_of_threads("caf.actor");
+  auto niced = actors::spawn_store_actor(*sys, ctx->store_adapter, nullptr, 4096, 100000,
+                                         std::chrono::seconds(1), 512, 7);
+  auto& me = self();
+  me->request(niced, request_timeout, write_of("n/k", "v")).receive([](ok_atom) {}, [](caf::error& e) {
+    FAIL() << caf::to_string(e);
+  });
+  auto after = nice_of_threads("caf.actor");
+  EXPECT_EQ(std::count(after.begin(), after.end(), 7), std::count(before.begin(), before.end(), 7) + 1);
+  caf::anon_send_exit(niced, caf::exit_reason::user_shutdown);
 }
 
 }  // namespace

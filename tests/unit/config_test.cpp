@@ -32,6 +32,7 @@ TEST(Config, DefaultsServeOnTheEmbeddedStore) {
   EXPECT_EQ(c->caf_scheduler, "sharing");
   EXPECT_EQ(c->order_idle_ms, 10000);
   EXPECT_EQ(c->resource_idle_ms, 300000);
+  EXPECT_EQ(c->store_nice, -10);
 }
 
 TEST(Config, FlagsBeatEnvironmentWhichBeatsTheFile) {
@@ -76,6 +77,8 @@ TEST(Config, BadInputIsRefusedWithTheOptionsName) {
          {"--caf-scheduler", "fifo"},
          {"--order-idle-ms", "-1"},
          {"--resource-idle-ms", "x"},
+         {"--store-nice", "20"},
+         {"--store-nice", "-21"},
          {"--nope", "1"},
          {"frobnicate"},
          {"--port"}}) {
