@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cerrno>
 #include <cstdlib>
+#include <deque>
 #include <cstring>
 
 #include <sys/resource.h>
@@ -26,6 +27,15 @@ struct StoreState {
   size_t max_batches = 4096;
   std::vector<persistence::Batch> pending;
   std::vector<caf::response_promise> waiting;
+  /// A commit sent to the store and not yet waited for (pipelined).
+  struct InFlight {
+    std::vector<caf::response_promise> waiting;
+    std::vector<persistence::Batch> batches;  ///< what it writes
+    size_t written = 0;          ///< batches[0, written) change views (the rest: a trim chunk)
+    std::uint64_t trim_from = 0;  ///< trimmed_upto before its trim chunk
+    std::uint64_t log_head = 0;   ///< the head once it is durable
+  };
+  std::deque<InFlight> in_flight;
   bool flush_scheduled = false;
   std::uint64_t log_head = 0;    ///< last sequence number handed out
   bool head_known = false;
@@ -43,6 +53,10 @@ struct StoreState {
     // Whatever is still pending never became durable: tell the writers.
     for (auto& rp : waiting)
       rp.deliver(to_caf(domain::ErrorKind::store_unavailable, "store is shutting down"));
+    for (auto& f : in_flight)
+      for (auto& rp : f.waiting)
+        rp.deliver(to_caf(domain::ErrorKind::store_unavailable,
+                          "store is shutting down; the write's outcome is unknown"));
   }
 };
 
@@ -122,36 +136,76 @@ persistence::Batch next_trim_chunk(const StoreState& st, std::uint64_t& upto) {
   return erase;
 }
 
-/// Commits the pending batches (plus the next trim chunk, if any: trimming
-/// rides along with the group commits instead of stalling the writers with
-/// commits of its own) and answers their writers.
-void commit_pending(caf::stateful_actor<StoreState>* self) {
+/// Sends the pending batches as one commit (plus the next trim chunk, if
+/// any: trimming rides along with the group commits instead of stalling the
+/// writers with commits of its own) without waiting for it; false when
+/// nothing was sent.
+bool send_pending(caf::stateful_actor<StoreState>* self) {
   auto& st = self->state;
-  st.flush_scheduled = false;
-  if (st.pending.empty()) return;
-  auto batches = std::move(st.pending);
-  auto waiting = std::move(st.waiting);
+  if (st.pending.empty()) return false;
+  StoreState::InFlight f;
+  f.batches = std::move(st.pending);
+  f.waiting = std::move(st.waiting);
   st.pending.clear();
   st.waiting.clear();
-  auto result = number_events(st, batches);
-  const size_t written = batches.size();  // (the trim chunk below changes no view)
-  std::uint64_t trim_upto = 0;
-  if (auto erase = next_trim_chunk(st, trim_upto); !erase.empty())
-    batches.push_back(std::move(erase));
-  if (result) {
-    result = st.store->commit(batches);
-    // Visible now (or in doubt): cached views of these groups are stale.
-    for (size_t i = 0; i < written; ++i)
-      for (const auto& w : batches[i]) st.health->groups.changed(w.key);
+  if (auto numbered = number_events(st, f.batches); !numbered) {
+    note_health(st, numbered);
+    for (auto& rp : f.waiting) rp.deliver(to_caf(numbered.error()));
+    return false;
   }
+  f.written = f.batches.size();
+  f.trim_from = st.trimmed_upto;
+  std::uint64_t trim_upto = 0;
+  if (auto erase = next_trim_chunk(st, trim_upto); !erase.empty()) {
+    f.batches.push_back(std::move(erase));
+    st.trimmed_upto = trim_upto;  // (the next chunk follows it; undone if it fails)
+  }
+  f.log_head = st.log_head;
+  st.store->send_commit(f.batches);
+  st.in_flight.push_back(std::move(f));
+  return true;
+}
+
+/// Waits for the oldest commit sent and answers its writers.
+void finish_oldest(caf::stateful_actor<StoreState>* self) {
+  auto& st = self->state;
+  auto f = std::move(st.in_flight.front());
+  st.in_flight.pop_front();
+  auto result = st.store->wait_commit();
+  // Visible now (or in doubt): cached views of these groups are stale.
+  for (size_t i = 0; i < f.written; ++i)
+    for (const auto& w : f.batches[i]) st.health->groups.changed(w.key);
   st.last_commit = domain::now_ms();
   note_health(st, result);
   if (result) {
-    st.trimmed_upto = trim_upto;
-    st.health->log_head.store(st.log_head);
-    for (auto& rp : waiting) rp.deliver(ok_atom::value);
+    st.health->log_head.store(std::max(st.health->log_head.load(), f.log_head));
+    for (auto& rp : f.waiting) rp.deliver(ok_atom::value);
   } else {
-    for (auto& rp : waiting) rp.deliver(to_caf(result.error()));
+    st.trimmed_upto = std::min(st.trimmed_upto, f.trim_from);  // (erasing again is harmless)
+    for (auto& rp : f.waiting) rp.deliver(to_caf(result.error()));
+  }
+}
+
+/// Commits the pending batches and waits for every commit sent: on return
+/// everything written before is durable (or its writers got the error).
+void commit_pending(caf::stateful_actor<StoreState>* self) {
+  self->state.flush_scheduled = false;
+  send_pending(self);
+  while (!self->state.in_flight.empty()) finish_oldest(self);
+}
+
+/// A flush keeps one commit in flight: it sends the pending batches, then
+/// waits for the commits sent before (the store works on the new one
+/// meanwhile), and comes back for the new one after the mailbox's writes.
+void flush(caf::stateful_actor<StoreState>* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  const bool sent = send_pending(self);
+  const size_t keep = sent && st.store->pipelines() ? 1 : 0;
+  while (st.in_flight.size() > keep) finish_oldest(self);
+  if (!st.in_flight.empty() && !st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
   }
 }
 
@@ -228,7 +282,7 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
       }
       return rp;
     },
-    [=](flush_atom) { commit_pending(self); },
+    [=](flush_atom) { flush(self); },
     [=](StoreGet& g) -> caf::result<StoreValue> {
       commit_pending(self);
       auto r = self->state.store->get(g.key);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
+#include <optional>
 #include <mutex>
 #include <unordered_set>
 #include <set>
@@ -51,74 +53,10 @@ class RedisStore final : public Store {
 
   Status commit(const std::vector<Batch>& batches) override {
     std::lock_guard<std::mutex> l(mu_);
+    drain();
     if (auto st = ensure_connected(false); !st) return st;
-    // One EVAL = one round trip, atomic like MULTI/EXEC, and fenced: it
-    // applies nothing unless the fence still holds this connection's token.
-    // A commit lost in a dead connection (in doubt) that reaches Redis after
-    // the reconnect's INCR is therefore refused — MULTI/EXEC with WATCH in
-    // the same pipeline could not guarantee that.
-    std::vector<std::string> cmd = {"EVALSHA", script_sha_, "2", fence_key(),
-                                    opt_.prefix + "hashes", fence_token_};
-    size_t nwrites = 0;
-    std::vector<std::string> new_hashes;  // listed in the hashes set by this commit
-    // Event-log appends first, in order: an XADD the stream refuses (id not
-    // above the last) then fails the script before it changed anything.
-    std::vector<std::string> erased_ids;
-    for (const auto& b : batches) {
-      for (const auto& w : b) {
-        const auto seq = log_seq(w.key);
-        if (seq == 0) continue;
-        ++nwrites;
-        if (w.erase) {
-          erased_ids.push_back(std::to_string(seq) + "-0");
-          continue;
-        }
-        cmd.push_back("X");
-        cmd.push_back(log_stream());
-        cmd.push_back(std::to_string(seq) + "-0");
-        cmd.push_back(w.value);
-      }
-    }
-    append_grouped(cmd, "XD", log_stream(), erased_ids, 1);
-    // Records: the last write of each key wins, and each hash gets one HSET
-    // (and one HDEL) for all its fields — a commit of ~10 orders wrote the
-    // `order` hash ~20 times, one Lua call each.
-    std::unordered_map<std::string_view, const Write*> last;
-    for (const auto& b : batches)
-      for (const auto& w : b)
-        if (log_seq(w.key) == 0) last[w.key] = &w;
-    struct HashWrites {
-      std::string hash;
-      std::vector<std::string> puts;  ///< field, value, field, value, ...
-      std::vector<std::string> dels;  ///< fields
-    };
-    std::vector<HashWrites> groups;
-    std::unordered_map<std::string, size_t> group_of;
-    for (const auto& b : batches) {
-      for (const auto& w : b) {
-        if (log_seq(w.key) != 0) continue;
-        ++nwrites;
-        if (last[w.key] != &w) continue;  // overwritten later in this commit
-        auto [hash, field] = split(w.key);
-        auto [it, added] = group_of.try_emplace(hash, groups.size());
-        if (added) groups.push_back({hash, {}, {}});
-        auto& g = groups[it->second];
-        if (w.erase) {
-          g.dels.push_back(std::move(field));
-        } else {
-          g.puts.push_back(std::move(field));
-          g.puts.push_back(w.value);
-        }
-      }
-    }
-    for (auto& g : groups) {
-      // A hash this connection has listed already needs no SADD (9 of ~25
-      // commands per order were SADDs of known hashes).
-      const bool listed = known_hashes_.count(g.hash) > 0;
-      if (!listed && !g.puts.empty()) new_hashes.push_back(g.hash);
-      append_grouped(cmd, listed ? "H" : "HN", g.hash, g.puts, 2);
-      append_grouped(cmd, "D", g.hash, g.dels, 1);
-    }
+    Sent sent;
+    auto cmd = build_commit(batches, sent);
     std::vector<Reply> replies;
     if (auto st = pipeline({cmd}, replies); !st) return st;
     if (replies.back()->type == REDIS_REPLY_ERROR &&
@@ -128,25 +66,59 @@ class RedisStore final : public Store {
       cmd[1] = commit_script();
       if (auto st = pipeline({cmd}, replies); !st) return st;
     }
-    const auto& r = replies.back();
-    if (r->type == REDIS_REPLY_ERROR) {
-      std::string why(r->str, r->len);
-      if (why.find("FENCED") != std::string::npos) {
-        drop_connection("fenced by another connection");
-        return unavailable("commit refused: the store was fenced by a reconnect");
-      }
-      return unavailable("commit failed: " + why);
+    return outcome_of(replies.back(), sent);
+  }
+
+  /// Pipelined: the commit goes out now; its reply is read by wait_commit
+  /// (or by any other call, which reads every outstanding reply first).
+  /// While Redis runs it (and fsyncs its AOF), the store actor answers the
+  /// previous commit's writers and gathers the next batches.
+  void send_commit(const std::vector<Batch>& batches) override {
+    std::lock_guard<std::mutex> l(mu_);
+    Sent sent;
+    if (auto st = ensure_connected(false); !st) {
+      sent.outcome = st;
+      sent_.push_back(std::move(sent));
+      return;
     }
-    if (known_hashes_.size() > 1000000) known_hashes_.clear();  // (re-listing is harmless)
-    known_hashes_.insert(new_hashes.begin(), new_hashes.end());
-    stats_.commits++;
-    stats_.batches += batches.size();
-    stats_.writes += nwrites;
-    return domain::ok_status();
+    auto cmd = build_commit(batches, sent);
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : cmd) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    int done = 0;
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK) {
+      done = -1;
+    } else {
+      while (done == 0)
+        if (redisBufferWrite(ctx_, &done) != REDIS_OK) done = -1;
+    }
+    if (done < 0) {
+      std::string why = ctx_->errstr;
+      sent.outcome = unavailable("redis: " + why);
+      sent_.push_back(std::move(sent));
+      drop_connection(why);  // (fails the other outstanding commits too)
+      return;
+    }
+    sent_.push_back(std::move(sent));
+  }
+
+  bool pipelines() const override { return true; }
+
+  Status wait_commit() override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (sent_.empty()) return make_error(ErrorKind::internal, "no commit was started");
+    if (!sent_.front().outcome) read_commit_reply();
+    Status out = std::move(*sent_.front().outcome);
+    sent_.pop_front();
+    return out;
   }
 
   Result<std::optional<std::string>> get(const std::string& key) override {
     std::lock_guard<std::mutex> l(mu_);
+    drain();
     if (auto st = ensure_connected(false); !st) return st.error();
     auto [hash, field] = split(key);
     std::vector<Reply> r;
@@ -158,6 +130,7 @@ class RedisStore final : public Store {
 
   Result<std::vector<Record>> scan(const std::string& prefix) override {
     std::lock_guard<std::mutex> l(mu_);
+    drain();
     if (auto st = ensure_connected(false); !st) return st.error();
     std::vector<Reply> r;
     if (auto st = pipeline({{"SMEMBERS", opt_.prefix + "hashes"}}, r); !st) return st.error();
@@ -192,6 +165,7 @@ class RedisStore final : public Store {
 
   Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) override {
     std::lock_guard<std::mutex> l(mu_);
+    drain();
     if (auto st = ensure_connected(false); !st) return st.error();
     std::vector<Reply> r;
     if (auto st = pipeline({{"XRANGE", log_stream(), std::to_string(after + 1) + "-0", "+", "COUNT",
@@ -217,6 +191,7 @@ class RedisStore final : public Store {
 
   Result<std::vector<Record>> scan_group(const std::string& group) override {
     std::lock_guard<std::mutex> l(mu_);
+    drain();
     if (auto st = ensure_connected(false); !st) return st.error();
     std::vector<Reply> r;
     if (auto st = pipeline({{"HGETALL", opt_.prefix + group}}, r); !st) return st.error();
@@ -236,6 +211,7 @@ class RedisStore final : public Store {
 
   Status ping() override {
     std::lock_guard<std::mutex> l(mu_);
+    drain();
     if (auto st = ensure_connected(false); !st) return st;
     std::vector<Reply> r;
     if (auto st = pipeline({{"PING"}}, r); !st) return st;
@@ -249,6 +225,7 @@ class RedisStore final : public Store {
 
   Status close() override {
     std::lock_guard<std::mutex> l(mu_);
+    drain();
     if (ctx_) {
       redisFree(ctx_);
       ctx_ = nullptr;
@@ -258,6 +235,134 @@ class RedisStore final : public Store {
   }
 
  private:
+  /// A commit sent and not yet waited for: what its reply will settle.
+  struct Sent {
+    std::optional<Status> outcome;        ///< empty while its reply is due
+    std::vector<std::string> new_hashes;  ///< listed in the hashes set by it
+    size_t batches = 0;
+    size_t writes = 0;
+  };
+
+  /// The commit's script call (see commit_script), and what it will list.
+  std::vector<std::string> build_commit(const std::vector<Batch>& batches, Sent& sent) {
+    // One EVAL = one round trip, atomic like MULTI/EXEC, and fenced: it
+    // applies nothing unless the fence still holds this connection's token.
+    // A commit lost in a dead connection (in doubt) that reaches Redis after
+    // the reconnect's INCR is therefore refused — MULTI/EXEC with WATCH in
+    // the same pipeline could not guarantee that.
+    std::vector<std::string> cmd = {"EVALSHA", script_sha_, "2", fence_key(),
+                                    opt_.prefix + "hashes", fence_token_};
+    // Event-log appends first, in order: an XADD the stream refuses (id not
+    // above the last) then fails the script before it changed anything.
+    std::vector<std::string> erased_ids;
+    for (const auto& b : batches) {
+      for (const auto& w : b) {
+        const auto seq = log_seq(w.key);
+        if (seq == 0) continue;
+        ++sent.writes;
+        if (w.erase) {
+          erased_ids.push_back(std::to_string(seq) + "-0");
+          continue;
+        }
+        cmd.push_back("X");
+        cmd.push_back(log_stream());
+        cmd.push_back(std::to_string(seq) + "-0");
+        cmd.push_back(w.value);
+      }
+    }
+    append_grouped(cmd, "XD", log_stream(), erased_ids, 1);
+    // Records: the last write of each key wins, and each hash gets one HSET
+    // (and one HDEL) for all its fields — a commit of ~10 orders wrote the
+    // `order` hash ~20 times, one Lua call each.
+    std::unordered_map<std::string_view, const Write*> last;
+    for (const auto& b : batches)
+      for (const auto& w : b)
+        if (log_seq(w.key) == 0) last[w.key] = &w;
+    struct HashWrites {
+      std::string hash;
+      std::vector<std::string> puts;  ///< field, value, field, value, ...
+      std::vector<std::string> dels;  ///< fields
+    };
+    std::vector<HashWrites> groups;
+    std::unordered_map<std::string, size_t> group_of;
+    for (const auto& b : batches) {
+      for (const auto& w : b) {
+        if (log_seq(w.key) != 0) continue;
+        ++sent.writes;
+        if (last[w.key] != &w) continue;  // overwritten later in this commit
+        auto [hash, field] = split(w.key);
+        auto [it, added] = group_of.try_emplace(hash, groups.size());
+        if (added) groups.push_back({hash, {}, {}});
+        auto& g = groups[it->second];
+        if (w.erase) {
+          g.dels.push_back(std::move(field));
+        } else {
+          g.puts.push_back(std::move(field));
+          g.puts.push_back(w.value);
+        }
+      }
+    }
+    for (auto& g : groups) {
+      // A hash this connection has listed already needs no SADD (9 of ~25
+      // commands per order were SADDs of known hashes).
+      const bool listed = known_hashes_.count(g.hash) > 0;
+      if (!listed && !g.puts.empty()) sent.new_hashes.push_back(g.hash);
+      append_grouped(cmd, listed ? "H" : "HN", g.hash, g.puts, 2);
+      append_grouped(cmd, "D", g.hash, g.dels, 1);
+    }
+    sent.batches = batches.size();
+    return cmd;
+  }
+
+  /// What a commit's reply means (and its bookkeeping when it succeeded).
+  Status outcome_of(const Reply& r, const Sent& sent) {
+    if (r->type == REDIS_REPLY_ERROR) {
+      std::string why(r->str, r->len);
+      if (why.find("FENCED") != std::string::npos) {
+        drop_connection("fenced by another connection");
+        return unavailable("commit refused: the store was fenced by a reconnect");
+      }
+      if (why.rfind("NOSCRIPT", 0) == 0) {
+        // A pipelined commit cannot be sent again behind the ones after
+        // it: this one did nothing, those fail with the connection, and
+        // the reconnect loads the script again.
+        drop_connection("the script cache was flushed");
+        return unavailable("commit not applied: Redis's script cache was flushed; retry");
+      }
+      return unavailable("commit failed: " + why);
+    }
+    if (known_hashes_.size() > 1000000) known_hashes_.clear();  // (re-listing is harmless)
+    known_hashes_.insert(sent.new_hashes.begin(), sent.new_hashes.end());
+    stats_.commits++;
+    stats_.batches += sent.batches;
+    stats_.writes += sent.writes;
+    return domain::ok_status();
+  }
+
+  /// Reads the reply of the oldest sent commit whose reply is due. Caller holds mu_.
+  void read_commit_reply() {
+    for (auto& s : sent_) {
+      if (s.outcome) continue;
+      void* raw = nullptr;
+      if (!ctx_ || redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
+        std::string why = !ctx_ ? "not connected" : ctx_->err ? ctx_->errstr : "no reply";
+        s.outcome = unavailable("redis: " + why);
+        drop_connection(why);
+        return;
+      }
+      Reply r(static_cast<redisReply*>(raw));
+      s.outcome = outcome_of(r, s);
+      return;
+    }
+  }
+
+  /// Reads every outstanding commit reply (kept for wait_commit), so the
+  /// next command's reply is the next one read. Caller holds mu_.
+  void drain() {
+    for (size_t i = 0; i < sent_.size(); ++i)
+      if (!sent_[i].outcome) read_commit_reply();
+  }
+
   std::string fence_key() const { return opt_.prefix + "fence"; }
   std::string log_stream() const { return opt_.prefix + "log"; }
 
@@ -326,6 +431,10 @@ class RedisStore final : public Store {
   }
 
   void drop_connection(const std::string& why) {
+    // Commits sent on this connection whose replies never came are in
+    // doubt; the fence bumped at the reconnect keeps them from landing later.
+    for (auto& s : sent_)
+      if (!s.outcome) s.outcome = unavailable("redis: " + why + " (commit outcome unknown)");
     known_hashes_.clear();  // whatever happened meanwhile, list them again
     if (ctx_) {
       redisFree(ctx_);
@@ -421,6 +530,7 @@ class RedisStore final : public Store {
   /// Hashes this connection's commits have put in the `hashes` set (what
   /// prefix scans list); cleared on every reconnect.
   std::unordered_set<std::string> known_hashes_;
+  std::deque<Sent> sent_;  ///< pipelined commits not yet waited for, in send order
 };
 
 }  // namespace

@@ -73,6 +73,23 @@ class Store {
   virtual ~Store() = default;
   virtual std::string describe() const = 0;
   virtual Status commit(const std::vector<Batch>& batches) = 0;
+  /// Pipelined commits: `send_commit` starts a commit and returns without
+  /// waiting for it; `wait_commit` returns the outcome of the oldest one
+  /// started and not yet waited for (outcomes come in start order and mean
+  /// what `commit`'s mean). Commits apply in start order; every other call
+  /// (commit included) first waits for the started ones, so it sees them.
+  /// One thread drives both. The default commits at once (the file store:
+  /// its fsync has nothing to overlap with on the same thread).
+  virtual void send_commit(const std::vector<Batch>& batches) { sent_.push_back(commit(batches)); }
+  /// Whether send_commit returns before the commit is done (worth keeping
+  /// one in flight while the next is gathered).
+  virtual bool pipelines() const { return false; }
+  virtual Status wait_commit() {
+    if (sent_.empty()) return domain::make_error(domain::ErrorKind::internal, "no commit was started");
+    Status s = std::move(sent_.front());
+    sent_.erase(sent_.begin());
+    return s;
+  }
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   /// All records whose key starts with `prefix`, in key order.
   virtual Result<std::vector<Record>> scan(const std::string& prefix) = 0;
@@ -87,6 +104,9 @@ class Store {
   virtual Status ping() = 0;
   /// Flushes and releases the medium. Further calls fail.
   virtual Status close() = 0;
+
+ private:
+  std::vector<Status> sent_;  ///< outcomes of the default send_commit
 };
 
 }  // namespace troupe::persistence
