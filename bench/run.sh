@@ -3,7 +3,7 @@
 # bounded in time, cleans up after itself, prints one table.
 #
 # usage: bash bench/run.sh [options]
-#   -d SECONDS            wrk duration of one measurement (default 3)
+#   -d SECONDS            wrk duration of one measurement (default 2)
 #   -r RUNS               runs per cell; every figure is the median (default 3)
 #   -c LIST               concurrencies (default 1,16,64,100); wrk -t1 at c=1, else -t2
 #   --only LIST           parts to run, comma-separated (default: all of them)
@@ -53,7 +53,7 @@
 # Time budget with the defaults, measured on the 2-core development machine
 # (shared with a compiling engineer), about 20 minutes, over the 10-minute
 # target because of the two 1,000,000-order scale parts:
-#   s1 ~80 s, s1r ~45 s, s2 ~120 s, s3 ~65 s, s4 ~45 s   (~6 min: 84 wrk runs of 3 s,
+#   s1 ~60 s, s1r ~35 s, s2 ~90 s, s3 ~65 s, s4 ~35 s   (~5 min: 84 wrk runs of 2 s,
 #                                                         3 x 2 s3 runs of 10 s)
 #   scale ~4.5 min (1M orders at ~5,000/s, check, restart)
 #   scale-redis ~10 min (1M orders at ~1,900/s)
@@ -67,7 +67,7 @@ SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/.."
 REPO=$(pwd)
 
-SECS=3 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s2,s3,s4,scale,scale-redis S3_SECS=10
+SECS=2 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s2,s3,s4,scale,scale-redis S3_SECS=10
 SCALE_RES=100000 SCALE_ORD=1000000 SCALE_C=64 SCALE_TIMEOUT=900 OUT="" BUILD=1 KEEP=0
 HOT_CAP=1000000 STOP_TIMEOUT=120 MAX_RSS_MIB=$(awk '/MemTotal/ {printf "%d", $2 * 0.6 / 1024}' /proc/meminfo)
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$SELF"; }
