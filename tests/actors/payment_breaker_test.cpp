@@ -237,6 +237,25 @@ TEST_F(PaymentBreaker, TheGatewayLatencyCountsFromWhenThePoolSentTheCall) {
   caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
 }
 
+TEST_F(PaymentBreaker, APaymentAnsweringJustWithinTheTimeoutIsNotFailedByScheduling) {
+  // A gateway that answers at the timeout is not slower than it: troupe's
+  // own scheduling (the worker's timer, the reply reaching the pool) must
+  // not turn it into a 503. Lockstep clients, like the seeds' load.
+  start(200ms, breaker_config(1000, 1000));
+  set_latency(200);
+  constexpr int n = 40;
+  using Handle = decltype(self()->request(pool, request_timeout, ChargeRequest{}));
+  std::vector<Handle> calls;
+  for (int i = 0; i < n; ++i)
+    calls.push_back(self()->request(pool, request_timeout,
+                                    ChargeRequest{new_payment_id(), "o", 100}));
+  int ok = 0;
+  std::vector<std::string> failed;
+  for (auto& h : calls)
+    h.receive([&](ok_atom) { ++ok; }, [&](caf::error& e) { failed.push_back(caf::to_string(e)); });
+  EXPECT_EQ(ok, n) << failed.size() << " failed, e.g. " << (failed.empty() ? "" : failed.front());
+}
+
 TEST_F(PaymentBreaker, DeclinesNeverOpenTheBreaker) {
   // A small window with a low rate too: declines must count for neither rule.
   start(40ms, breaker_config(3, 5000, 30000, /*window_calls=*/4, /*failure_rate=*/0.5));
