@@ -110,7 +110,7 @@ struct FrontState {
   std::shared_ptr<GatewaySettings> gateway;
   std::mt19937_64 rng{std::random_device{}()};
   std::chrono::milliseconds call_timeout{610};
-  static constexpr std::chrono::milliseconds scheduling_grace{10};
+  static constexpr std::chrono::milliseconds scheduling_grace{3};
   domain::CircuitBreaker breaker;
   static inline const char* name = "payments";
   ~FrontState() {

@@ -243,7 +243,7 @@ TEST_F(PaymentBreaker, APaymentAnsweringJustWithinTheTimeoutIsNotFailedBySchedul
   // not turn it into a 503. Lockstep clients, like the seeds' load.
   start(200ms, breaker_config(1000, 1000));
   set_latency(200);
-  constexpr int n = 40;
+  constexpr int n = 20;
   using Handle = decltype(self()->request(pool, request_timeout, ChargeRequest{}));
   std::vector<Handle> calls;
   for (int i = 0; i < n; ++i)
