@@ -111,18 +111,28 @@ TEST_F(DeadlinesTest, ADelayedMessageArrivesAfterItsDelay) {
 
 TEST_F(DeadlinesTest, AnActorGoneByItsDeadlineIsSkipped) {
   caf::scoped_actor self{sys};
-  auto target = sys.spawn(silent);
   {
-    auto a = sys.spawn(asker, &deadlines, target, 50ms, caf::actor{self});
+    // Gone well before its deadline: the asker is killed, and so is the
+    // target, whose kept promise holds a reference to the asker; both exits
+    // are seen and the last handles dropped. (Kills are asynchronous: a
+    // loaded machine may take a while, hence the long deadline.)
+    auto target = sys.spawn(silent);
+    auto a = sys.spawn(asker, &deadlines, target, 1000ms, caf::actor{self});
+    self->monitor(a);
+    self->monitor(target);
     caf::anon_send_exit(a, caf::exit_reason::kill);
+    caf::anon_send_exit(target, caf::exit_reason::kill);
+    int down = 0;
+    for (int i = 0; i < 2; ++i)
+      self->receive([&](caf::down_msg&) { ++down; }, caf::after(900ms) >> [] {});
+    ASSERT_EQ(down, 2) << "the actors did not exit before the deadline";
   }
-  for (int i = 0; i < 100 && deadlines.pending() > 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 300 && deadlines.pending() > 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(deadlines.pending(), 0u);
   EXPECT_EQ(deadlines.fired(), 0u);
   bool stray = false;
   self->receive([&](caf::message&) { stray = true; }, caf::after(100ms) >> [] {});
   EXPECT_FALSE(stray);
-  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
 }
 
 TEST(DeadlinesStop, StopsPromptlyWithEntriesPending) {
