@@ -57,16 +57,20 @@ class RedisStore final : public Store {
     if (auto st = ensure_connected(false); !st) return st;
     Sent sent;
     auto cmd = build_commit(batches, sent);
-    std::vector<Reply> replies;
-    if (auto st = pipeline({cmd}, replies); !st) return st;
-    if (replies.back()->type == REDIS_REPLY_ERROR &&
-        std::string_view(replies.back()->str, replies.back()->len).rfind("NOSCRIPT", 0) == 0) {
+    auto round_trip = [&]() -> Result<Reply> {
+      if (auto st = append(cmd); !st) return st.error();
+      return next_reply();
+    };
+    auto r = round_trip();
+    if (r && (*r)->type == REDIS_REPLY_ERROR &&
+        std::string_view((*r)->str, (*r)->len).rfind("NOSCRIPT", 0) == 0) {
       // The script cache was flushed: nothing ran; send the script itself.
       cmd[0] = "EVAL";
       cmd[1] = commit_script();
-      if (auto st = pipeline({cmd}, replies); !st) return st;
+      r = round_trip();
     }
-    return outcome_of(replies.back(), sent);
+    if (!r) return r.error();
+    return outcome_of(*r, sent);
   }
 
   /// Pipelined: the commit goes out now; its reply is read by wait_commit
@@ -82,26 +86,14 @@ class RedisStore final : public Store {
       return;
     }
     auto cmd = build_commit(batches, sent);
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : cmd) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    int done = 0;
-    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK) {
-      done = -1;
-    } else {
-      while (done == 0)
-        if (redisBufferWrite(ctx_, &done) != REDIS_OK) done = -1;
-    }
-    if (done < 0) {
-      std::string why = ctx_->errstr;
-      sent.outcome = unavailable("redis: " + why);
-      sent_.push_back(std::move(sent));
-      drop_connection(why);  // (fails the other outstanding commits too)
-      return;
-    }
+    // Sent in full now (not with the next read): Redis works on it while
+    // the caller does not wait.
+    Status st = append(cmd);
+    for (int done = 0; st && done == 0;)
+      if (redisBufferWrite(ctx_, &done) != REDIS_OK) st = lost(ctx_->errstr);
+    // (A failure dropped the connection, which failed the other outstanding
+    // commits too.)
+    if (!st) sent.outcome = st;
     sent_.push_back(std::move(sent));
   }
 
@@ -254,12 +246,19 @@ class RedisStore final : public Store {
                                     opt_.prefix + "hashes", fence_token_};
     // Event-log appends first, in order: an XADD the stream refuses (id not
     // above the last) then fails the script before it changed anything.
+    // The records are gathered meanwhile, with the last write of each key.
     std::vector<std::string> erased_ids;
+    std::vector<const Write*> records;
+    std::unordered_map<std::string_view, const Write*> last;
     for (const auto& b : batches) {
       for (const auto& w : b) {
-        const auto seq = log_seq(w.key);
-        if (seq == 0) continue;
         ++sent.writes;
+        const auto seq = log_seq(w.key);
+        if (seq == 0) {
+          records.push_back(&w);
+          last[w.key] = &w;
+          continue;
+        }
         if (w.erase) {
           erased_ids.push_back(std::to_string(seq) + "-0");
           continue;
@@ -274,10 +273,6 @@ class RedisStore final : public Store {
     // Records: the last write of each key wins, and each hash gets one HSET
     // (and one HDEL) for all its fields — a commit of ~10 orders wrote the
     // `order` hash ~20 times, one Lua call each.
-    std::unordered_map<std::string_view, const Write*> last;
-    for (const auto& b : batches)
-      for (const auto& w : b)
-        if (log_seq(w.key) == 0) last[w.key] = &w;
     struct HashWrites {
       std::string hash;
       std::vector<std::string> puts;  ///< field, value, field, value, ...
@@ -285,21 +280,17 @@ class RedisStore final : public Store {
     };
     std::vector<HashWrites> groups;
     std::unordered_map<std::string, size_t> group_of;
-    for (const auto& b : batches) {
-      for (const auto& w : b) {
-        if (log_seq(w.key) != 0) continue;
-        ++sent.writes;
-        if (last[w.key] != &w) continue;  // overwritten later in this commit
-        auto [hash, field] = split(w.key);
-        auto [it, added] = group_of.try_emplace(hash, groups.size());
-        if (added) groups.push_back({hash, {}, {}});
-        auto& g = groups[it->second];
-        if (w.erase) {
-          g.dels.push_back(std::move(field));
-        } else {
-          g.puts.push_back(std::move(field));
-          g.puts.push_back(w.value);
-        }
+    for (const Write* w : records) {
+      if (last[w->key] != w) continue;  // overwritten later in this commit
+      auto [hash, field] = split(w->key);
+      auto [it, added] = group_of.try_emplace(hash, groups.size());
+      if (added) groups.push_back({hash, {}, {}});
+      auto& g = groups[it->second];
+      if (w->erase) {
+        g.dels.push_back(std::move(field));
+      } else {
+        g.puts.push_back(std::move(field));
+        g.puts.push_back(w->value);
       }
     }
     for (auto& g : groups) {
@@ -343,15 +334,9 @@ class RedisStore final : public Store {
   void read_commit_reply() {
     for (auto& s : sent_) {
       if (s.outcome) continue;
-      void* raw = nullptr;
-      if (!ctx_ || redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
-        std::string why = !ctx_ ? "not connected" : ctx_->err ? ctx_->errstr : "no reply";
-        s.outcome = unavailable("redis: " + why);
-        drop_connection(why);
-        return;
-      }
-      Reply r(static_cast<redisReply*>(raw));
-      s.outcome = outcome_of(r, s);
+      auto r = next_reply();
+      // (A lost connection has settled every outstanding commit, this one too.)
+      if (r) s.outcome = outcome_of(*r, s);
       return;
     }
   }
@@ -490,31 +475,46 @@ class RedisStore final : public Store {
 
   // Sends all commands, then reads all replies (one round trip). Caller holds mu_.
   Status pipeline(const std::vector<std::vector<std::string>>& cmds, std::vector<Reply>& out) {
-    for (const auto& c : cmds) {
-      std::vector<const char*> argv;
-      std::vector<size_t> lens;
-      for (const auto& a : c) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-          REDIS_OK) {
-        std::string why = ctx_->errstr;
-        drop_connection(why);
-        return unavailable("redis: " + why);
-      }
-    }
+    for (const auto& c : cmds)
+      if (auto st = append(c); !st) return st;
     out.clear();
     for (size_t i = 0; i < cmds.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
-        std::string why = ctx_->err ? ctx_->errstr : "no reply";
-        drop_connection(why);
-        return unavailable("redis: " + why);
-      }
-      out.emplace_back(static_cast<redisReply*>(raw));
+      auto r = next_reply();
+      if (!r) return r.error();
+      out.push_back(std::move(*r));
     }
     return domain::ok_status();
+  }
+
+  /// Appends one command to the connection's output buffer (sent with the
+  /// next reply read, or by send_commit). Caller holds mu_.
+  Status append(const std::vector<std::string>& c) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    argv.reserve(c.size());
+    lens.reserve(c.size());
+    for (const auto& a : c) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+        REDIS_OK)
+      return lost(ctx_->errstr);
+    return domain::ok_status();
+  }
+
+  /// Reads the next reply (after sending whatever is buffered). Caller holds mu_.
+  Result<Reply> next_reply() {
+    void* raw = nullptr;
+    if (!ctx_) return lost("not connected");
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) return lost(ctx_->err ? ctx_->errstr : "no reply");
+    return Reply(static_cast<redisReply*>(raw));
+  }
+
+  /// The connection failed: dropped, and the error to return.
+  domain::Error lost(std::string why) {
+    drop_connection(why);
+    return unavailable("redis: " + why);
   }
 
   RedisStoreOptions opt_;
