@@ -142,6 +142,15 @@ void poll(Subscriber* self) {
     self->delayed_send(self, idle_poll, tick_atom::value);
     return;
   }
+  // The file store's log is read here, on this actor's thread: through the
+  // store actor the three subscribers' reads took a seventh of the single
+  // writer's time that every order waits on. (Entries are committed before
+  // the head moves, and trimmed only far behind the slowest cursor.)
+  if (const auto& adapter = s.ctx->store_adapter; adapter && adapter->reads_in_parallel()) {
+    auto recs = adapter->read_log(s.cursor, page_size);
+    if (!recs) return retry_later(self, "store: " + recs.error().detail);
+    return apply_page(self, *recs);
+  }
   timed_request(self, store, s.ctx->timeouts.store_write, LogRead{s.cursor, page_size})
     .then([=](std::vector<persistence::Record>& recs) { apply_page(self, recs); },
           [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });

@@ -14,11 +14,12 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <shared_mutex>
+
+#include "persistence/key_index.hpp"
 
 namespace troupe::persistence {
 namespace {
@@ -58,24 +59,29 @@ std::uint32_t get_u32(const char* p) {
          static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[3])) << 24;
 }
 
-/// Appends one frame holding `writes` to `out`.
+/// Appends one frame holding `writes` to `out` (the payload is built in
+/// place, its length and CRC filled in after it).
 template <class It>
 void encode_frame(std::string& out, It first, It last) {
-  std::string payload;
-  put_u32(payload, static_cast<std::uint32_t>(std::distance(first, last)));
+  const size_t start = out.size();
+  size_t payload_size = 4;
+  for (auto it = first; it != last; ++it)
+    payload_size += 9 + it->key.size() + (it->erase ? 0 : it->value.size());
+  out.reserve(start + header_size + payload_size);
+  put_u32(out, frame_magic);
+  put_u32(out, static_cast<std::uint32_t>(payload_size));
+  put_u32(out, 0);  // the CRC, below
+  put_u32(out, static_cast<std::uint32_t>(std::distance(first, last)));
   for (auto it = first; it != last; ++it) {
     const bool erase = it->erase;
-    payload.push_back(static_cast<char>(erase ? op_erase : op_put));
-    put_u32(payload, static_cast<std::uint32_t>(it->key.size()));
-    payload += it->key;
-    const std::string& v = erase ? std::string() : it->value;
-    put_u32(payload, static_cast<std::uint32_t>(v.size()));
-    payload += v;
+    out.push_back(static_cast<char>(erase ? op_erase : op_put));
+    put_u32(out, static_cast<std::uint32_t>(it->key.size()));
+    out += it->key;
+    put_u32(out, static_cast<std::uint32_t>(erase ? 0 : it->value.size()));
+    if (!erase) out += it->value;
   }
-  put_u32(out, frame_magic);
-  put_u32(out, static_cast<std::uint32_t>(payload.size()));
-  put_u32(out, crc32(payload.data(), payload.size()));
-  out += payload;
+  const std::uint32_t crc = crc32(out.data() + start + header_size, payload_size);
+  for (int i = 0; i < 4; ++i) out[start + 8 + static_cast<size_t>(i)] = static_cast<char>(crc >> (8 * i));
 }
 
 /// Decodes a verified payload into writes; false when malformed.
@@ -173,7 +179,7 @@ class FileStore final : public Store {
       file_size_ += buf.size();
     }
     {
-      std::unique_lock<std::shared_mutex> l(map_mu_);
+      std::unique_lock<std::shared_mutex> l(index_mu_);
       for (const auto& b : batches)
         for (const auto& w : b) apply(w);
       stats_.commits++;
@@ -184,46 +190,34 @@ class FileStore final : public Store {
     return domain::ok_status();
   }
 
+  bool reads_in_parallel() const override { return true; }
+
   Result<std::optional<std::string>> get(const std::string& key) override {
-    std::shared_lock<std::shared_mutex> l(map_mu_);
-    auto it = map_.find(key);
-    if (it == map_.end()) return std::optional<std::string>{};
-    return std::optional<std::string>{it->second};
+    std::shared_lock<std::shared_mutex> l(index_mu_);
+    const std::string* v = index_.find(key);
+    if (v == nullptr) return std::optional<std::string>{};
+    return std::optional<std::string>{*v};
   }
 
   Result<std::vector<Record>> scan(const std::string& prefix) override {
-    std::shared_lock<std::shared_mutex> l(map_mu_);
-    std::vector<Record> out;
-    for (auto it = map_.lower_bound(prefix);
-         it != map_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
-      out.push_back({it->first, it->second});
-    return out;
+    std::shared_lock<std::shared_mutex> l(index_mu_);
+    return index_.scan(prefix);
   }
 
   Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) override {
-    std::shared_lock<std::shared_mutex> l(map_mu_);
-    std::vector<Record> out;
-    for (auto it = map_.upper_bound(log_key(after));
-         it != map_.end() && out.size() < limit && log_seq(it->first) != 0; ++it)
-      out.push_back({it->first, it->second});
-    return out;
+    std::shared_lock<std::shared_mutex> l(index_mu_);
+    return index_.read_log(after, limit);
   }
 
   Result<std::vector<Record>> scan_group(const std::string& group) override {
-    const std::string prefix = group + "/";
-    std::shared_lock<std::shared_mutex> l(map_mu_);
-    std::vector<Record> out;
-    for (auto it = map_.lower_bound(prefix);
-         it != map_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
-      if (it->first.find('/', prefix.size()) == std::string::npos)
-        out.push_back({it->first, it->second});
-    return out;
+    std::shared_lock<std::shared_mutex> l(index_mu_);
+    return index_.scan_group(group);
   }
 
   StoreStats stats() const override {
-    std::shared_lock<std::shared_mutex> l(map_mu_);
+    std::shared_lock<std::shared_mutex> l(index_mu_);
     StoreStats s = stats_;
-    s.live_records = map_.size();
+    s.live_records = index_.size();
     s.bytes_on_disk = file_size_;
     return s;
   }
@@ -241,12 +235,11 @@ class FileStore final : public Store {
     }
     join_compactor();
     // A clean shutdown leaves the log compacted when over a fifth of it is
-    // dead: the next start replays only live records, in key order (each
-    // appended at the map's end instead of searched for).
+    // dead: the next start replays only live records.
     std::uint64_t from = 0;
     {
       std::lock_guard<std::mutex> wl(write_mu_);
-      if (fd_ >= 0 && file_size_ > close_compact_min && file_size_ > live_bytes_ + live_bytes_ / 4)
+      if (fd_ >= 0 && file_size_ > close_compact_min && file_size_ > index_.live_bytes() + index_.live_bytes() / 4)
         from = file_size_;
     }
     if (from > 0) compact_concurrently(from);
@@ -269,31 +262,9 @@ class FileStore final : public Store {
     return make_error(ErrorKind::store_unavailable, std::move(detail));
   }
 
-  // Caller holds map_mu_ exclusively (or is single-threaded at open).
-  void apply(const Write& w) { apply(Write(w)); }
-  void apply(Write&& w) {
-    const size_t bytes = w.key.size() + w.value.size() + 9;
-    // Keys in increasing order (replaying a compacted log) go to the end
-    // without a search.
-    if (!w.erase && (map_.empty() || map_.rbegin()->first < w.key)) {
-      map_.emplace_hint(map_.end(), std::move(w.key), std::move(w.value));
-      live_bytes_ += bytes;
-      return;
-    }
-    auto it = map_.lower_bound(w.key);
-    if (it != map_.end() && it->first == w.key) {
-      live_bytes_ -= it->first.size() + it->second.size() + 9;
-      if (w.erase) {
-        map_.erase(it);
-        return;
-      }
-      it->second = std::move(w.value);
-    } else {
-      if (w.erase) return;
-      map_.emplace_hint(it, std::move(w.key), std::move(w.value));
-    }
-    live_bytes_ += bytes;
-  }
+  // Caller holds index_mu_ exclusively (or is single-threaded at open).
+  void apply(const Write& w) { index_.apply(Write(w)); }
+  void apply(Write&& w) { index_.apply(std::move(w)); }
 
   /// Whether any complete frame with a valid CRC starts at or after `from`.
   static bool valid_frame_after(const char* data, size_t size, size_t from) {
@@ -373,37 +344,27 @@ class FileStore final : public Store {
   }
 
   /// Writes the live records to `tfd` in frames of at most 4096 records /
-  /// 1 MiB, streamed; the map is read a chunk at a time (under its shared
+  /// 1 MiB, streamed; the index is walked a chunk at a time (under its shared
   /// lock, released in between, so commits go on). Returns the bytes
   /// written, or nothing when a write failed.
   std::optional<std::uint64_t> write_live(int tfd) {
     std::uint64_t written = 0;
     std::string buf;
-    std::string last;
-    bool started = false;
-    for (;;) {
+    KeyIndex::Walk walk;
+    for (bool more = true; more;) {
       std::vector<Write> chunk;
-      size_t chunk_bytes = 0;
       {
-        std::shared_lock<std::shared_mutex> l(map_mu_);
-        for (auto it = started ? map_.upper_bound(last) : map_.begin();
-             it != map_.end() && chunk.size() < 4096 && chunk_bytes < (1u << 20); ++it) {
-          chunk.push_back({it->first, it->second, false});
-          chunk_bytes += it->first.size() + it->second.size();
-        }
+        std::shared_lock<std::shared_mutex> l(index_mu_);
+        more = index_.walk(walk, chunk, 4096, 1u << 20);
       }
-      if (!chunk.empty()) {
-        last = chunk.back().key;
-        started = true;
-        encode_frame(buf, chunk.begin(), chunk.end());
-      }
-      if (buf.size() >= (4u << 20) || (chunk.empty() && !buf.empty())) {
+      if (!chunk.empty()) encode_frame(buf, chunk.begin(), chunk.end());
+      if (buf.size() >= (4u << 20) || (!more && !buf.empty())) {
         if (!write_all(tfd, buf.data(), buf.size())) return std::nullopt;
         written += buf.size();
         buf.clear();
       }
-      if (chunk.empty()) return written;
     }
+    return written;
   }
 
   /// Copies the log's bytes [from, to) to `tfd` (the frames committed while
@@ -430,7 +391,7 @@ class FileStore final : public Store {
     fd_ = tfd;
     file_size_ = size;
     ::lseek(fd_, static_cast<off_t>(file_size_), SEEK_SET);
-    std::unique_lock<std::shared_mutex> l(map_mu_);
+    std::unique_lock<std::shared_mutex> l(index_mu_);
     stats_.compactions++;
     return true;
   }
@@ -447,7 +408,7 @@ class FileStore final : public Store {
     std::lock_guard<std::mutex> cl(compact_mu_);
     if (compacting_.load() || closing_) return;
     if (compactor_.joinable()) compactor_.join();  // the last one has finished
-    if (file_size_ <= opt_.compact_min_bytes || file_size_ <= 2 * live_bytes_ ||
+    if (file_size_ <= opt_.compact_min_bytes || file_size_ <= 2 * index_.live_bytes() ||
         file_size_ < next_compaction_at_)
       return;
     compacting_ = true;
@@ -521,9 +482,8 @@ class FileStore final : public Store {
   int fd_ = -1;
   int lock_fd_ = -1;
   std::mutex write_mu_;                 // serializes commits, compaction, close
-  mutable std::shared_mutex map_mu_;    // guards map_, stats_, live_bytes_
-  std::map<std::string, std::string> map_;
-  std::uint64_t live_bytes_ = 0;
+  mutable std::shared_mutex index_mu_;    // guards index_, stats_
+  KeyIndex index_;
   std::atomic<std::uint64_t> file_size_{0};  // written under write_mu_; stats() reads it without
   std::uint64_t truncated_bytes_ = 0;
   StoreStats stats_;

@@ -90,6 +90,12 @@ class Store {
     sent_.erase(sent_.begin());
     return s;
   }
+  /// Whether reads from other threads go on while a commit runs (the file
+  /// store: its index under a shared lock) instead of queueing behind it
+  /// (Redis: one connection, whose pending commit replies a read drains
+  /// first). Readers that may do either use it to keep their reads off the
+  /// writer's thread.
+  virtual bool reads_in_parallel() const { return false; }
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   /// All records whose key starts with `prefix`, in key order.
   virtual Result<std::vector<Record>> scan(const std::string& prefix) = 0;

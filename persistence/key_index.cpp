@@ -1,0 +1,165 @@
+#include "persistence/key_index.hpp"
+
+#include <algorithm>
+
+namespace troupe::persistence {
+namespace {
+
+/// Where a key's field starts: after its last '/' (0 when it has none).
+size_t field_start(const std::string& key) {
+  const auto slash = key.rfind('/');
+  return slash == std::string::npos ? 0 : slash + 1;
+}
+
+std::uint64_t record_bytes(size_t key, size_t value) { return key + value + 9; }
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+void sort_by_key(std::vector<Record>& out) {
+  std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
+}
+
+}  // namespace
+
+void KeyIndex::apply(Write&& w) {
+  const size_t key_size = w.key.size();
+  const std::uint64_t bytes = record_bytes(key_size, w.value.size());
+  if (const auto seq = log_seq(w.key); seq != 0) {
+    auto it = log_.find(seq);
+    if (it != log_.end()) {
+      live_bytes_ -= record_bytes(key_size, it->second.size());
+      if (w.erase) {
+        log_.erase(it);
+        --size_;
+        return;
+      }
+      it->second = std::move(w.value);
+    } else {
+      if (w.erase) return;
+      log_.emplace_hint(log_.end(), seq, std::move(w.value));  // (appends: the usual case)
+      ++size_;
+    }
+    live_bytes_ += bytes;
+    return;
+  }
+  const size_t cut = field_start(w.key);
+  const std::string prefix = w.key.substr(0, cut);
+  if (w.erase) {
+    auto g = groups_.find(prefix);
+    if (g == groups_.end()) return;
+    auto f = g->second.find(w.key.substr(cut));
+    if (f == g->second.end()) return;
+    live_bytes_ -= record_bytes(key_size, f->second.size());
+    g->second.erase(f);
+    --size_;
+    if (g->second.empty()) groups_.erase(g);
+    return;
+  }
+  auto [f, added] = groups_[prefix].try_emplace(w.key.substr(cut));
+  if (added)
+    ++size_;
+  else
+    live_bytes_ -= record_bytes(key_size, f->second.size());
+  f->second = std::move(w.value);
+  live_bytes_ += bytes;
+}
+
+const std::string* KeyIndex::find(const std::string& key) const {
+  if (const auto seq = log_seq(key); seq != 0) {
+    auto it = log_.find(seq);
+    return it == log_.end() ? nullptr : &it->second;
+  }
+  const size_t cut = field_start(key);
+  auto g = groups_.find(key.substr(0, cut));
+  if (g == groups_.end()) return nullptr;
+  auto f = g->second.find(key.substr(cut));
+  return f == g->second.end() ? nullptr : &f->second;
+}
+
+std::vector<Record> KeyIndex::scan(const std::string& prefix) const {
+  std::vector<Record> out;
+  const std::string lp = log_prefix;
+  if (prefix.size() <= lp.size() ? starts_with(lp, prefix) : starts_with(prefix, lp))
+    for (const auto& [seq, value] : log_) {
+      auto key = log_key(seq);
+      if (starts_with(key, prefix)) out.push_back({std::move(key), value});
+    }
+  for (const auto& [group, fields] : groups_) {
+    if (group.size() >= prefix.size()) {
+      if (!starts_with(group, prefix)) continue;
+      for (const auto& [field, value] : fields) out.push_back({group + field, value});
+    } else if (starts_with(prefix, group)) {
+      const std::string rest = prefix.substr(group.size());
+      for (const auto& [field, value] : fields)
+        if (starts_with(field, rest)) out.push_back({group + field, value});
+    }
+  }
+  sort_by_key(out);
+  return out;
+}
+
+std::vector<Record> KeyIndex::scan_group(const std::string& group) const {
+  const std::string prefix = group + "/";
+  std::vector<Record> out;
+  if (prefix == log_prefix)
+    for (const auto& [seq, value] : log_) out.push_back({log_key(seq), value});
+  if (auto g = groups_.find(prefix); g != groups_.end()) {
+    out.reserve(out.size() + g->second.size());
+    for (const auto& [field, value] : g->second) out.push_back({prefix + field, value});
+  }
+  sort_by_key(out);
+  return out;
+}
+
+std::vector<Record> KeyIndex::read_log(std::uint64_t after, size_t limit) const {
+  std::vector<Record> out;
+  for (auto it = log_.upper_bound(after); it != log_.end() && out.size() < limit; ++it)
+    out.push_back({log_key(it->first), it->second});
+  return out;
+}
+
+bool KeyIndex::walk(Walk& w, std::vector<Write>& out, size_t max_records, size_t max_bytes) const {
+  size_t records = 0;
+  size_t bytes = 0;
+  auto full = [&] { return records >= max_records || bytes >= max_bytes; };
+  auto take = [&](std::string key, const std::string& value) {
+    bytes += key.size() + value.size();
+    ++records;
+    out.push_back({std::move(key), value, false});
+  };
+  if (!w.started) {
+    w.started = true;
+    w.groups.reserve(groups_.size());
+    for (const auto& g : groups_) w.groups.push_back(g.first);
+  }
+  if (!w.log_done) {
+    for (auto it = log_.upper_bound(w.last_seq); it != log_.end(); ++it) {
+      if (full()) return true;
+      take(log_key(it->first), it->second);
+      w.last_seq = it->first;
+    }
+    w.log_done = true;
+  }
+  for (; w.group < w.groups.size(); ++w.group, w.bucket = 0, w.buckets = 0) {
+    const std::string& prefix = w.groups[w.group];
+    auto g = groups_.find(prefix);
+    if (g == groups_.end()) continue;  // gone: every record it had was erased
+    const Fields& fields = g->second;
+    // The table grew since the last chunk: its records moved between
+    // buckets, so this group starts over (some come twice; none is missed).
+    if (w.buckets != fields.bucket_count()) {
+      w.bucket = 0;
+      w.buckets = fields.bucket_count();
+    }
+    for (; w.bucket < w.buckets; ++w.bucket) {
+      if (full()) return true;
+      for (auto it = fields.begin(w.bucket); it != fields.end(w.bucket); ++it)
+        take(prefix + it->first, it->second);
+    }
+  }
+  return false;
+}
+
+}  // namespace troupe::persistence
