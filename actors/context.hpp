@@ -9,6 +9,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/decoded_events.hpp"
 #include "actors/deadlines.hpp"
 #include "actors/directory.hpp"
 #include "actors/payment_pool.hpp"
@@ -34,6 +35,8 @@ struct Context {
   PaymentPoolOptions payments_options;  ///< workers, call timeout, breaker
   /// What the subscribers report (cursor, running, webhook counters).
   std::shared_ptr<SubscriberBoard> subscribers = std::make_shared<SubscriberBoard>();
+  /// The log's latest entries, decoded once for all the subscribers.
+  std::shared_ptr<DecodedEvents> decoded_events = std::make_shared<DecodedEvents>();
   /// Posts one notification (JSON) to the configured webhook; empty when
   /// none is configured. Blocking; called from the detached notifier.
   std::function<domain::Status(const std::string& body)> webhook;

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/context.hpp"
+#include "actors/decoded_events.hpp"
 #include "actors/messages.hpp"
 #include "views/projections.hpp"
 
@@ -67,32 +68,24 @@ bool deliver(Subscriber* self, const std::vector<domain::Event>& events) {
 
 void poll(Subscriber* self);
 
-void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
+/// Nothing new: look again after `idle_poll`.
+void idle(Subscriber* self) {
   auto& s = self->state;
-  if (recs.empty()) {
-    s.backoff = std::chrono::milliseconds(100);
-    board(self, [](SubscriberStatus& b) { b.last_error.clear(); });
-    self->delayed_send(self, idle_poll, tick_atom::value);
-    return;
-  }
-  std::vector<domain::Event> events;
-  std::uint64_t last = s.cursor;
-  for (const auto& r : recs) {
-    const auto seq = persistence::log_seq(r.key);
-    if (seq == 0) continue;
-    last = std::max(last, seq);
-    auto e = domain::decode_event(r.value, seq);
-    if (!e) {
-      spdlog::error("subscriber {}: skipping unreadable event {}: {}", s.sub, seq, e.error().detail);
-      continue;
-    }
-    events.push_back(std::move(*e));
-  }
+  s.backoff = std::chrono::milliseconds(100);
+  board(self, [](SubscriberStatus& b) { b.last_error.clear(); });
+  self->delayed_send(self, idle_poll, tick_atom::value);
+}
+
+/// Applies `events` (the log's entries after the cursor up to `last`, minus
+/// unreadable ones): webhook, then the rows and the new cursor in one
+/// batch. `full`: more may be waiting, read on at once.
+void apply_events(Subscriber* self, const std::vector<domain::Event>& events, std::uint64_t last,
+                  bool full) {
+  auto& s = self->state;
   if (!deliver(self, events)) return retry_later(self, "webhook delivery failed");
   persistence::Batch batch = views::project_page(s.sub, events);
   const auto rows = batch.size();
   batch.push_back({views::cursor_key(s.sub), std::to_string(last), false});
-  const bool full = recs.size() >= page_size;
   const auto applied = events.size();
   StoreWrite w;
   w.batches.push_back(std::move(batch));
@@ -116,6 +109,31 @@ void apply_page(Subscriber* self, std::vector<persistence::Record>& recs) {
       [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });
 }
 
+/// `recs` (up to `want` log entries after `last`, read from the store)
+/// follow the cached `events`: decoded, shared with the other subscribers,
+/// applied.
+void read_done(Subscriber* self, std::vector<domain::Event>& events, std::uint64_t last,
+               const std::vector<persistence::Record>& recs, size_t want) {
+  auto& s = self->state;
+  std::vector<domain::Event> fresh;
+  for (const auto& r : recs) {
+    const auto seq = persistence::log_seq(r.key);
+    if (seq == 0) continue;
+    last = std::max(last, seq);
+    auto e = domain::decode_event(r.value, seq);
+    if (!e) {
+      spdlog::error("subscriber {}: skipping unreadable event {}: {}", s.sub, seq, e.error().detail);
+      continue;
+    }
+    fresh.push_back(std::move(*e));
+  }
+  s.ctx->decoded_events->put(fresh);
+  events.insert(events.end(), std::make_move_iterator(fresh.begin()),
+                std::make_move_iterator(fresh.end()));
+  if (last == s.cursor) return idle(self);
+  apply_events(self, events, last, recs.size() >= want);
+}
+
 void poll(Subscriber* self) {
   auto& s = self->state;
   auto store = s.ctx->store();
@@ -136,23 +154,27 @@ void poll(Subscriber* self) {
   }
   // Nothing new since the last commit: no store round trip (a read would
   // also make the store actor commit early, splitting its group commits).
-  if (s.ctx->store_health->log_head.load() <= s.cursor) {
-    s.backoff = std::chrono::milliseconds(100);
-    board(self, [](SubscriberStatus& b) { b.last_error.clear(); });
-    self->delayed_send(self, idle_poll, tick_atom::value);
-    return;
-  }
+  const auto head = s.ctx->store_health->log_head.load();
+  if (head <= s.cursor) return idle(self);
+  // What another subscriber has decoded already, then the rest from the store.
+  std::vector<domain::Event> events;
+  s.ctx->decoded_events->take(s.cursor, page_size, events);
+  const std::uint64_t last = events.empty() ? s.cursor : events.back().seq;
+  if (events.size() >= page_size || head <= last)
+    return apply_events(self, events, last, events.size() >= page_size);
+  const size_t want = page_size - events.size();
   // The file store's log is read here, on this actor's thread: through the
-  // store actor the three subscribers' reads took a seventh of the single
+  // store actor the subscribers' reads took a seventh of the single
   // writer's time that every order waits on. (Entries are committed before
   // the head moves, and trimmed only far behind the slowest cursor.)
   if (const auto& adapter = s.ctx->store_adapter; adapter && adapter->reads_in_parallel()) {
-    auto recs = adapter->read_log(s.cursor, page_size);
+    auto recs = adapter->read_log(last, want);
     if (!recs) return retry_later(self, "store: " + recs.error().detail);
-    return apply_page(self, *recs);
+    return read_done(self, events, last, *recs, want);
   }
-  timed_request(self, store, s.ctx->timeouts.store_write, LogRead{s.cursor, page_size})
-    .then([=](std::vector<persistence::Record>& recs) { apply_page(self, recs); },
+  auto cached = std::make_shared<std::vector<domain::Event>>(std::move(events));
+  timed_request(self, store, s.ctx->timeouts.store_write, LogRead{last, static_cast<std::uint32_t>(want)})
+    .then([=](std::vector<persistence::Record>& recs) { read_done(self, *cached, last, recs, want); },
           [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });
 }
 

@@ -24,27 +24,49 @@ Writer& Writer::add(std::int64_t v) {
   return *this;
 }
 
-Reader::Reader(std::string_view s) {
-  fields_.emplace_back();
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '\t') {
-      fields_.emplace_back();
-    } else if (c == '\\' && i + 1 < s.size()) {
-      const char n = s[++i];
-      fields_.back().push_back(n == 't' ? '\t' : n == 'n' ? '\n' : n);
-    } else {
-      fields_.back().push_back(c);
-    }
+// A tab separates fields unless a backslash escapes it; a backslash escapes
+// the character after it (a last one stands for itself).
+Reader::Reader(std::string_view line) : line_(line) {
+  for (size_t i = 0; i < line_.size(); ++i) {
+    if (line_[i] == '\\')
+      ++i;
+    else if (line_[i] == '\t')
+      ++size_;
   }
 }
 
 std::string Reader::text() {
-  if (next_ >= fields_.size()) {
+  if (next_ >= size_) {
     ok_ = false;
     return {};
   }
-  return std::move(fields_[next_++]);
+  ++next_;
+  size_t end = pos_;
+  bool escaped = false;
+  while (end < line_.size() && line_[end] != '\t') {
+    if (line_[end] == '\\' && end + 1 < line_.size()) {
+      escaped = true;
+      end += 2;
+    } else {
+      ++end;
+    }
+  }
+  std::string out;
+  if (!escaped) {
+    out.assign(line_.substr(pos_, end - pos_));
+  } else {
+    out.reserve(end - pos_);
+    for (size_t i = pos_; i < end; ++i) {
+      char c = line_[i];
+      if (c == '\\' && i + 1 < end) {
+        const char n = line_[++i];
+        c = n == 't' ? '\t' : n == 'n' ? '\n' : n;
+      }
+      out.push_back(c);
+    }
+  }
+  pos_ = end + 1;
+  return out;
 }
 
 std::int64_t Reader::number() {

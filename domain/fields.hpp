@@ -23,19 +23,22 @@ class Writer {
 };
 
 /// Reads the fields of a line in order; any misuse (too few fields, a
-/// number that is not one) sets `ok()` to false instead of throwing.
+/// number that is not one) sets `ok()` to false instead of throwing. The
+/// line is read in place: it must outlive the reader.
 class Reader {
  public:
   explicit Reader(std::string_view line);
-  size_t size() const { return fields_.size(); }
+  size_t size() const { return size_; }
   bool ok() const { return ok_; }
-  bool at_end() const { return next_ >= fields_.size(); }
+  bool at_end() const { return next_ >= size_; }
   std::string text();
   std::int64_t number();
 
  private:
-  std::vector<std::string> fields_;
-  size_t next_ = 0;
+  std::string_view line_;
+  size_t pos_ = 0;   ///< where the next field starts
+  size_t size_ = 1;  ///< fields in the line
+  size_t next_ = 0;  ///< fields read
   bool ok_ = true;
 };
 

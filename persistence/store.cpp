@@ -1,14 +1,13 @@
 #include "persistence/store.hpp"
 
-#include <cstdio>
 #include <cstring>
 
 namespace troupe::persistence {
 
 std::string log_key(std::uint64_t seq) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "log/%020llu", static_cast<unsigned long long>(seq));
-  return buf;
+  std::string key = "log/00000000000000000000";  // (20 digits: any uint64)
+  for (size_t i = key.size(); seq > 0; seq /= 10) key[--i] = static_cast<char>('0' + seq % 10);
+  return key;
 }
 
 std::uint64_t log_seq(const std::string& key) {

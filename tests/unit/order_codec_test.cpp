@@ -107,5 +107,25 @@ TEST(Fields, NumbersAreCheckedNotAssumed) {
   EXPECT_FALSE(past.ok()) << "reading past the end";
 }
 
+TEST(Fields, EscapedTabsNewlinesAndBackslashesComeBackAsWritten) {
+  const std::string odd[] = {"", "plain", "a\tb", "tab\there", "line\nnext", "back\\slash",
+                             "\\", "ends with \\", "\t\t", "mixed \\t\t\n"};
+  fields::Writer w("T");
+  for (const auto& v : odd) w.add(v);
+  const std::string line = w.take();
+  fields::Reader r(line);
+  EXPECT_EQ(r.size(), 1 + std::size(odd));
+  EXPECT_EQ(r.text(), "T");
+  for (const auto& v : odd) EXPECT_EQ(r.text(), v);
+  EXPECT_TRUE(r.at_end());
+  EXPECT_TRUE(r.ok());
+  // Not written by a Writer: a backslash before a raw tab keeps the tab in the
+  // field, and a last lone backslash stands for itself.
+  fields::Reader lone("a\\\tb\tc\\");
+  EXPECT_EQ(lone.size(), 2u);
+  EXPECT_EQ(lone.text(), "a\tb") << "the backslash is dropped, the tab kept";
+  EXPECT_EQ(lone.text(), "c\\");
+}
+
 }  // namespace
 }  // namespace troupe::domain
