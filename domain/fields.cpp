@@ -1,5 +1,7 @@
 #include "domain/fields.hpp"
 
+#include <charconv>
+
 namespace troupe::domain::fields {
 
 Writer::Writer(std::string_view tag, size_t reserve) {
@@ -9,18 +11,24 @@ Writer::Writer(std::string_view tag, size_t reserve) {
 
 Writer& Writer::add(std::string_view v) {
   out_.push_back('\t');
-  for (char c : v) {
-    if (c == '\\') out_ += "\\\\";
-    else if (c == '\t') out_ += "\\t";
-    else if (c == '\n') out_ += "\\n";
-    else out_.push_back(c);
+  size_t run = 0;  // start of the characters not appended yet
+  for (size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (c != '\\' && c != '\t' && c != '\n') continue;
+    out_.append(v.data() + run, i - run);
+    out_.push_back('\\');
+    out_.push_back(c == '\t' ? 't' : c == '\n' ? 'n' : '\\');
+    run = i + 1;
   }
+  out_.append(v.data() + run, v.size() - run);
   return *this;
 }
 
 Writer& Writer::add(std::int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out_.push_back('\t');
-  out_ += std::to_string(v);
+  out_.append(buf, static_cast<size_t>(r.ptr - buf));
   return *this;
 }
 

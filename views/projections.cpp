@@ -3,7 +3,6 @@
 #include "domain/fields.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <utility>
 
@@ -14,10 +13,11 @@ namespace et = domain::event_type;
 
 namespace {
 
+/// `seq` in 20 digits, zero-padded (key order = number order).
 std::string seq20(std::uint64_t seq) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(seq));
-  return buf;
+  std::string out(20, '0');
+  for (size_t i = out.size(); seq > 0; seq /= 10) out[--i] = static_cast<char>('0' + seq % 10);
+  return out;
 }
 
 std::uint64_t parse_seq(const std::string& s) {

@@ -100,6 +100,17 @@ void expect_same(const KeyIndex& idx, const Model& m) {
         << "read_log " << after << " " << limit;
 }
 
+TEST(LogKey, TwentyDigitsInKeyOrderAndBack) {
+  EXPECT_EQ(log_key(1), "log/00000000000000000001");
+  EXPECT_EQ(log_key(1234567890), "log/00000000001234567890");
+  EXPECT_EQ(log_key(UINT64_MAX), "log/18446744073709551615");
+  for (std::uint64_t seq : std::initializer_list<std::uint64_t>{1, 9, 10, 99999, 1ull << 40, UINT64_MAX - 1, UINT64_MAX})
+    EXPECT_EQ(log_seq(log_key(seq)), seq);
+  EXPECT_LT(log_key(9), log_key(10));
+  EXPECT_EQ(log_seq("log/1"), 0u);
+  EXPECT_EQ(log_seq("log/0000000000000000000x"), 0u);
+}
+
 TEST(KeyIndex, AnswersLikeAnOrderedMapOfEveryKey) {
   std::mt19937 rng(42);
   KeyIndex idx;
