@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <map>
 #include <random>
 
@@ -100,6 +99,15 @@ void expect_same(const KeyIndex& idx, const Model& m) {
         << "read_log " << after << " " << limit;
 }
 
+/// `n` random writes applied to both.
+void fill(KeyIndex& idx, Model& m, std::mt19937& rng, int n) {
+  for (int i = 0; i < n; ++i) {
+    Write w = random_write(rng);
+    model_apply(m, w);
+    idx.apply(std::move(w));
+  }
+}
+
 TEST(LogKey, TwentyDigitsInKeyOrderAndBack) {
   EXPECT_EQ(log_key(1), "log/00000000000000000001");
   EXPECT_EQ(log_key(1234567890), "log/00000000001234567890");
@@ -116,11 +124,7 @@ TEST(KeyIndex, AnswersLikeAnOrderedMapOfEveryKey) {
   KeyIndex idx;
   Model m;
   for (int round = 0; round < 40; ++round) {
-    for (int i = 0; i < 150; ++i) {
-      Write w = random_write(rng);
-      model_apply(m, w);
-      idx.apply(std::move(w));
-    }
+    fill(idx, m, rng, 150);
     expect_same(idx, m);
     if (HasFatalFailure()) return;
   }
@@ -133,13 +137,12 @@ TEST(KeyIndex, AnswersLikeAnOrderedMapOfEveryKey) {
   EXPECT_TRUE(idx.scan("").empty());
 }
 
-Model walk_all(const KeyIndex& idx, KeyIndex::Walk& w, size_t chunk, const std::function<void()>& between) {
+Model walk_all(const KeyIndex& idx, KeyIndex::Walk& w, size_t chunk) {
   Model out;
   for (bool more = true; more;) {
     std::vector<Write> got;
     more = idx.walk(w, got, chunk, 1u << 20);
     for (auto& r : got) out[r.key] = r.value;
-    if (between) between();
   }
   return out;
 }
@@ -148,13 +151,9 @@ TEST(KeyIndex, AWalkCopiesEveryLiveRecord) {
   std::mt19937 rng(7);
   KeyIndex idx;
   Model m;
-  for (int i = 0; i < 3000; ++i) {
-    Write w = random_write(rng);
-    model_apply(m, w);
-    idx.apply(std::move(w));
-  }
+  fill(idx, m, rng, 3000);
   KeyIndex::Walk w;
-  EXPECT_EQ(walk_all(idx, w, 37, nullptr), m);
+  EXPECT_EQ(walk_all(idx, w, 37), m);
 }
 
 // What a compaction relies on: the walk's records, then the writes made while
@@ -165,11 +164,7 @@ TEST(KeyIndex, AWalkReplayedWithTheWritesDuringItGivesTheLiveRecords) {
     std::mt19937 rng(seed);
     KeyIndex idx;
     Model m;
-    for (int i = 0; i < 500; ++i) {
-      Write w = random_write(rng);
-      model_apply(m, w);
-      idx.apply(std::move(w));
-    }
+    fill(idx, m, rng, 500);
     std::vector<Write> during;
     KeyIndex::Walk w;
     std::vector<Write> base;
