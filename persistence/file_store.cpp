@@ -181,7 +181,7 @@ class FileStore final : public Store {
     {
       std::unique_lock<std::shared_mutex> l(index_mu_);
       for (const auto& b : batches)
-        for (const auto& w : b) apply(w);
+        for (const auto& w : b) index_.apply(Write(w));
       stats_.commits++;
       stats_.batches += batches.size();
       stats_.writes += nwrites;
@@ -200,8 +200,13 @@ class FileStore final : public Store {
   }
 
   Result<std::vector<Record>> scan(const std::string& prefix) override {
-    std::shared_lock<std::shared_mutex> l(index_mu_);
-    return index_.scan(prefix);
+    std::vector<Record> out;
+    {
+      std::shared_lock<std::shared_mutex> l(index_mu_);
+      out = index_.scan(prefix);
+    }
+    sort_by_key(out);
+    return out;
   }
 
   Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) override {
@@ -210,8 +215,13 @@ class FileStore final : public Store {
   }
 
   Result<std::vector<Record>> scan_group(const std::string& group) override {
-    std::shared_lock<std::shared_mutex> l(index_mu_);
-    return index_.scan_group(group);
+    std::vector<Record> out;
+    {
+      std::shared_lock<std::shared_mutex> l(index_mu_);
+      out = index_.scan_group(group);
+    }
+    sort_by_key(out);
+    return out;
   }
 
   StoreStats stats() const override {
@@ -262,10 +272,6 @@ class FileStore final : public Store {
     return make_error(ErrorKind::store_unavailable, std::move(detail));
   }
 
-  // Caller holds index_mu_ exclusively (or is single-threaded at open).
-  void apply(const Write& w) { index_.apply(Write(w)); }
-  void apply(Write&& w) { index_.apply(std::move(w)); }
-
   /// Whether any complete frame with a valid CRC starts at or after `from`.
   static bool valid_frame_after(const char* data, size_t size, size_t from) {
     for (size_t p = from; p + header_size <= size; ++p) {
@@ -314,7 +320,7 @@ class FileStore final : public Store {
       if (crc32(payload, len) != get_u32(h + 8)) break;
       writes.clear();
       if (!decode_payload(payload, len, writes)) break;
-      for (auto& w : writes) apply(std::move(w));
+      for (auto& w : writes) index_.apply(std::move(w));  // (single-threaded at open)
       pos += header_size + len;
     }
     if (pos != m.size && valid_frame_after(m.data, m.size, pos + 1))

@@ -17,53 +17,43 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
-void sort_by_key(std::vector<Record>& out) {
-  std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
-}
-
 }  // namespace
 
-void KeyIndex::apply(Write&& w) {
+void sort_by_key(std::vector<Record>& records) {
+  std::sort(records.begin(), records.end(),
+            [](const Record& a, const Record& b) { return a.key < b.key; });
+}
+
+template <class Map>
+void KeyIndex::change(Map& m, typename Map::key_type k, Write&& w) {
   const size_t key_size = w.key.size();
-  const std::uint64_t bytes = record_bytes(key_size, w.value.size());
-  if (const auto seq = log_seq(w.key); seq != 0) {
-    auto it = log_.find(seq);
-    if (it != log_.end()) {
-      live_bytes_ -= record_bytes(key_size, it->second.size());
-      if (w.erase) {
-        log_.erase(it);
-        --size_;
-        return;
-      }
-      it->second = std::move(w.value);
-    } else {
-      if (w.erase) return;
-      log_.emplace_hint(log_.end(), seq, std::move(w.value));  // (appends: the usual case)
-      ++size_;
-    }
-    live_bytes_ += bytes;
-    return;
-  }
-  const size_t cut = field_start(w.key);
-  const std::string prefix = w.key.substr(0, cut);
   if (w.erase) {
-    auto g = groups_.find(prefix);
-    if (g == groups_.end()) return;
-    auto f = g->second.find(w.key.substr(cut));
-    if (f == g->second.end()) return;
-    live_bytes_ -= record_bytes(key_size, f->second.size());
-    g->second.erase(f);
+    auto it = m.find(k);
+    if (it == m.end()) return;
+    live_bytes_ -= record_bytes(key_size, it->second.size());
+    m.erase(it);
     --size_;
-    if (g->second.empty()) groups_.erase(g);
     return;
   }
-  auto [f, added] = groups_[prefix].try_emplace(w.key.substr(cut));
-  if (added)
+  const size_t before = m.size();
+  auto it = m.try_emplace(m.end(), std::move(k));  // (the log: appends at its end)
+  if (m.size() > before)
     ++size_;
   else
-    live_bytes_ -= record_bytes(key_size, f->second.size());
-  f->second = std::move(w.value);
-  live_bytes_ += bytes;
+    live_bytes_ -= record_bytes(key_size, it->second.size());
+  live_bytes_ += record_bytes(key_size, w.value.size());
+  it->second = std::move(w.value);
+}
+
+void KeyIndex::apply(Write&& w) {
+  if (const auto seq = log_seq(w.key); seq != 0) return change(log_, seq, std::move(w));
+  const size_t cut = field_start(w.key);
+  const std::string prefix = w.key.substr(0, cut);
+  if (!w.erase) return change(groups_[prefix], w.key.substr(cut), std::move(w));
+  auto g = groups_.find(prefix);
+  if (g == groups_.end()) return;
+  change(g->second, w.key.substr(cut), std::move(w));
+  if (g->second.empty()) groups_.erase(g);
 }
 
 const std::string* KeyIndex::find(const std::string& key) const {
@@ -96,7 +86,6 @@ std::vector<Record> KeyIndex::scan(const std::string& prefix) const {
         if (starts_with(field, rest)) out.push_back({group + field, value});
     }
   }
-  sort_by_key(out);
   return out;
 }
 
@@ -109,7 +98,6 @@ std::vector<Record> KeyIndex::scan_group(const std::string& group) const {
     out.reserve(out.size() + g->second.size());
     for (const auto& [field, value] : g->second) out.push_back({prefix + field, value});
   }
-  sort_by_key(out);
   return out;
 }
 

@@ -11,8 +11,11 @@
 ///    per order grew by two thirds over the first 100,000 orders.)
 ///  - Event-log entries (`log_key(seq)`) live in an ordered map by sequence
 ///    number: appended at its end, trimmed at its front, read from a cursor.
-///  - `scan_group` sorts one group; `scan` walks the group names (start-up
-///    and admin reads only) and sorts what matches. Both return key order.
+///  - `scan_group` copies one group; `scan` walks the group names (start-up
+///    and admin reads only). Both return their records in no particular
+///    order: `sort_by_key` puts them in key order, which the caller does
+///    after letting go of its lock (sorting 1M orders under it held the
+///    writer up for the sort too).
 ///  - `walk` copies the records out a chunk at a time for a compaction that
 ///    releases the store's lock between chunks: every record that is live
 ///    when the walk starts and not written during it is copied at least
@@ -33,15 +36,19 @@
 
 namespace troupe::persistence {
 
+/// Puts `records` in key order.
+void sort_by_key(std::vector<Record>& records);
+
 class KeyIndex {
  public:
   /// Applies a put or an erase (an erase of a missing key does nothing).
   void apply(Write&& w);
   /// The value of `key`; null when it has none.
   const std::string* find(const std::string& key) const;
-  /// Every record whose key starts with `prefix`, in key order.
+  /// Every record whose key starts with `prefix` (in no particular order).
   std::vector<Record> scan(const std::string& prefix) const;
-  /// Every record `<group>/<field>` (field without '/'), in key order.
+  /// Every record `<group>/<field>` (field without '/'; in no particular
+  /// order).
   std::vector<Record> scan_group(const std::string& group) const;
   /// Up to `limit` log entries with a sequence number above `after`, in order.
   std::vector<Record> read_log(std::uint64_t after, size_t limit) const;
@@ -66,6 +73,9 @@ class KeyIndex {
 
  private:
   using Fields = std::unordered_map<std::string, std::string>;
+  /// Puts or erases `w` in `m` under `k`, keeping size and live bytes.
+  template <class Map>
+  void change(Map& m, typename Map::key_type k, Write&& w);
   /// Groups by their key prefix: "<group>/", or "" for keys without '/'.
   std::unordered_map<std::string, Fields> groups_;
   std::map<std::uint64_t, std::string> log_;
