@@ -86,8 +86,9 @@ void Deadlines::run(std::shared_ptr<Shared> shared, std::chrono::milliseconds ti
       auto target = e.target.lock();
       if (!target) continue;  // the actor is gone
       if (e.answered) {
-        target->get()->eq_impl(e.id, nullptr, nullptr, caf::make_error(caf::sec::request_timeout));
+        // Counted first: whoever gets the timeout sees it counted.
         shared->fired.fetch_add(1, std::memory_order_relaxed);
+        target->get()->eq_impl(e.id, nullptr, nullptr, caf::make_error(caf::sec::request_timeout));
       } else {
         target->get()->enqueue(caf::make_mailbox_element(nullptr, e.id, {}, std::move(e.msg)),
                                nullptr);

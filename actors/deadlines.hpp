@@ -58,8 +58,8 @@ class Deadlines {
 
   /// Entries not yet due.
   std::size_t pending() const;
-  /// Timeouts delivered so far (answered requests and actors that are gone
-  /// get none).
+  /// Timeouts delivered so far, each counted before it is delivered
+  /// (answered requests and actors that are gone get none).
   std::uint64_t fired() const { return shared_->fired.load(); }
 
  private:
