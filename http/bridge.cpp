@@ -841,13 +841,19 @@ struct Bridge::Impl {
 
   /// Sends a command to order `id`'s actor, activating a passivated order
   /// first. A request bounced by an actor that stopped before reading it
-  /// (passivated just then) is sent once more, to the new activation.
+  /// (passivated just then) is sent once more, to the new activation: the
+  /// directory may still name the stopped actor, so the orders supervisor
+  /// is asked, and it activates the order once it has seen that actor go.
   template <class T, class Msg>
   domain::Result<T> ask_order(const std::string& id, const Msg& msg) {
+    caf::actor_addr bounced_by;
     for (int attempt = 0;; ++attempt) {
-      caf::actor actor = ctx->directory->order(id);
+      caf::actor actor = bounced_by ? caf::actor{} : ctx->directory->order(id);
       if (!actor) {
-        auto a = ask<caf::actor>(service("orders"), opt.request_timeout, actors::activate_atom::value, id);
+        auto a = bounced_by ? ask<caf::actor>(service("orders"), opt.request_timeout,
+                                              actors::activate_atom::value, id, bounced_by)
+                            : ask<caf::actor>(service("orders"), opt.request_timeout,
+                                              actors::activate_atom::value, id);
         if (!a) return a.error();
         actor = std::move(*a);
       }
@@ -859,6 +865,7 @@ struct Bridge::Impl {
                                    },
                                    msg);
       if (!bounced || attempt == 1) return out;
+      bounced_by = actor.address();
     }
   }
 

@@ -77,6 +77,9 @@ struct KindState {
   /// Orders being activated (their record is being read) -> who waits.
   std::map<std::string, std::vector<caf::response_promise>> activating;
   std::set<std::string> looking_up;  ///< keyed order ids whose record is being read
+  /// Activations asked for by a caller whose request a stopped order actor
+  /// bounced, before its down message came: they go on once it has.
+  std::unordered_map<caf::actor_addr, std::vector<caf::response_promise>> after_down;
   std::mt19937_64 rng{std::random_device{}()};
   static inline const char* name = "kind-supervisor";
 
@@ -335,6 +338,23 @@ void activate_order(KindSup* self, const std::string& id, caf::response_promise 
       [=](caf::error& e) { finish(e); });
 }
 
+/// The activations parked on `gone` (its callers saw it bounce a request
+/// before this supervisor saw it go) go on: a passivated order is activated
+/// from its record; a crashed one is being restarted, so they retry.
+void go_on_after_down(KindSup* self, const caf::actor_addr& gone, const std::string& id,
+                      bool stopped) {
+  auto it = self->state.after_down.find(gone);
+  if (it == self->state.after_down.end()) return;
+  auto waiting = std::move(it->second);
+  self->state.after_down.erase(it);
+  for (auto& rp : waiting) {
+    if (stopped)
+      activate_order(self, id, rp);
+    else
+      rp.deliver(to_caf(ErrorKind::retry, "order " + id + " is restarting; retry"));
+  }
+}
+
 /// Spawns the order actor for `p` (its id set) and hands it the request.
 void place_new(KindSup* self, actors::PlaceOrder p, caf::response_promise rp) {
   auto spec = self->state.ctx->directory->resource_spec(p.resource_id);
@@ -429,10 +449,10 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
     if (auto sub = s.subscribers.find(id);
         sub != s.subscribers.end() && sub->second.address() == dm.source)
       s.subscribers.erase(sub);
-    if (!dm.reason || dm.reason == caf::exit_reason::normal) {
-      if (s.kind == Kind::orders) s.ctx->directory->remove_order(id, dm.source);
-      return;
-    }
+    const bool stopped = !dm.reason || dm.reason == caf::exit_reason::normal;
+    if (stopped && s.kind == Kind::orders) s.ctx->directory->remove_order(id, dm.source);
+    go_on_after_down(self, dm.source, id, stopped);
+    if (stopped) return;
     if (dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::kill)
       return;  // we (or the system) are going down
     s.last_failure = id + ": " + caf::to_string(dm.reason);
@@ -462,6 +482,18 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
       if (self->state.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
       auto rp = self->make_response_promise();
       activate_order(self, id, rp);
+      return rp;
+    },
+    [=](activate_atom, const std::string& id, const caf::actor_addr& gone) -> caf::result<caf::actor> {
+      // `gone` bounced the caller's request: it stopped, though the
+      // directory names it until its down message is handled here.
+      auto& s = self->state;
+      if (s.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
+      auto rp = self->make_response_promise();
+      if (s.children.count(gone))
+        s.after_down[gone].push_back(rp);
+      else
+        activate_order(self, id, rp);
       return rp;
     },
     [=](cancel_atom, const std::string& order_id) {
