@@ -77,9 +77,10 @@ struct KindState {
   /// Orders being activated (their record is being read) -> who waits.
   std::map<std::string, std::vector<caf::response_promise>> activating;
   std::set<std::string> looking_up;  ///< keyed order ids whose record is being read
-  /// Activations asked for by a caller whose request a stopped order actor
-  /// bounced, before its down message came: they go on once it has.
-  std::unordered_map<caf::actor_addr, std::vector<caf::response_promise>> after_down;
+  /// What waits for a stopped order actor's down message (its request
+  /// bounced before the down came): called with whether it stopped normally
+  /// (passivated: its entry is gone by then) or failed (being restarted).
+  std::unordered_map<caf::actor_addr, std::vector<std::function<void(bool)>>> after_down;
   std::mt19937_64 rng{std::random_device{}()};
   static inline const char* name = "kind-supervisor";
 
@@ -338,21 +339,28 @@ void activate_order(KindSup* self, const std::string& id, caf::response_promise 
       [=](caf::error& e) { finish(e); });
 }
 
-/// The activations parked on `gone` (its callers saw it bounce a request
-/// before this supervisor saw it go) go on: a passivated order is activated
-/// from its record; a crashed one is being restarted, so they retry.
-void go_on_after_down(KindSup* self, const caf::actor_addr& gone, const std::string& id,
-                      bool stopped) {
+/// Runs `then(stopped)` once order actor `gone`, which bounced a request,
+/// is known to be gone: at once if its down message was handled (with
+/// `true`: the caller checks the directory for a pending restart), else after.
+/// The directory may name `gone` until then (or, failed, until its restart).
+void when_gone(KindSup* self, const caf::actor_addr& gone, std::function<void(bool)> then) {
+  auto& s = self->state;
+  if (s.children.count(gone)) return s.after_down[gone].push_back(std::move(then));
+  then(true);
+}
+
+/// The order actor `gone` is down: what waited for it goes on.
+void go_on_after_down(KindSup* self, const caf::actor_addr& gone, bool stopped) {
   auto it = self->state.after_down.find(gone);
   if (it == self->state.after_down.end()) return;
   auto waiting = std::move(it->second);
   self->state.after_down.erase(it);
-  for (auto& rp : waiting) {
-    if (stopped)
-      activate_order(self, id, rp);
-    else
-      rp.deliver(to_caf(ErrorKind::retry, "order " + id + " is restarting; retry"));
-  }
+  for (auto& then : waiting) then(stopped);
+}
+
+/// 503 for an order whose actor failed and is being restarted.
+caf::error order_restarting(const std::string& id) {
+  return to_caf(ErrorKind::retry, "order " + id + " is restarting; retry");
 }
 
 /// Spawns the order actor for `p` (its id set) and hands it the request.
@@ -401,9 +409,18 @@ void place_keyed(KindSup* self, actors::PlaceOrder p, std::string base, std::uin
   auto& s = self->state;
   p.order_id = base + "-" + hex(attempt);
   if (auto existing = s.ctx->directory->order(p.order_id)) {
+    const auto addr = existing.address();
     self->request(existing, s.ctx->timeouts.actor_call, get_atom::value)
       .then([=](domain::Order& o) mutable { answer_keyed(self, o, p, base, attempt, rp); },
-            [=](caf::error& e) mutable { rp.deliver(e); });
+            [=](caf::error& e) mutable {
+              if (e != caf::sec::request_receiver_down) return rp.deliver(e);
+              // It stopped just then: passivated, its record answers.
+              when_gone(self, addr, [=](bool stopped) mutable {
+                if (!stopped || self->state.ctx->directory->order(p.order_id).address() == addr)
+                  return rp.deliver(order_restarting(p.order_id));
+                place_keyed(self, std::move(p), std::move(base), attempt, std::move(rp));
+              });
+            });
     return;
   }
   // No actor: the attempt may still exist at rest (passivated, or from
@@ -451,7 +468,7 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
       s.subscribers.erase(sub);
     const bool stopped = !dm.reason || dm.reason == caf::exit_reason::normal;
     if (stopped && s.kind == Kind::orders) s.ctx->directory->remove_order(id, dm.source);
-    go_on_after_down(self, dm.source, id, stopped);
+    go_on_after_down(self, dm.source, stopped);
     if (stopped) return;
     if (dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::kill)
       return;  // we (or the system) are going down
@@ -490,10 +507,11 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
       auto& s = self->state;
       if (s.kind != Kind::orders) return to_caf(ErrorKind::internal, "wrong supervisor");
       auto rp = self->make_response_promise();
-      if (s.children.count(gone))
-        s.after_down[gone].push_back(rp);
-      else
+      when_gone(self, gone, [=](bool stopped) mutable {
+        if (!stopped || self->state.ctx->directory->order(id).address() == gone)
+          return rp.deliver(order_restarting(id));
         activate_order(self, id, rp);
+      });
       return rp;
     },
     [=](cancel_atom, const std::string& order_id) {

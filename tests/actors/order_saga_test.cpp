@@ -2,6 +2,8 @@
 // confirm, its compensations (declined or slow payment), cancellation, and
 // calendar windows.
 
+#include <random>
+
 #include "actor_fixture.hpp"
 
 namespace troupe::testing {
@@ -362,7 +364,11 @@ TEST_F(Passivation, AnIdleOrderAtRestStopsAndTheNextCommandActivatesItFromItsRec
   ASSERT_TRUE(c.ok()) << c.describe();
   EXPECT_EQ(c.value->phase, OrderPhase::cancelled);
   EXPECT_EQ(view("show-1").value->available, 10);
-  EXPECT_EQ(gateway->ledger.status(o.value->payment.id), PaymentStatus::refunded);
+  EXPECT_EQ(c.value->payment.status, PaymentStatus::refunded);
+  // The money goes back after the answer (the cancellation is durable first).
+  EXPECT_TRUE(eventually([&] {
+    return gateway->ledger.status(o.value->payment.id) == PaymentStatus::refunded;
+  })) << domain::to_string(gateway->ledger.status(o.value->payment.id));
   // Cancelled and idle: passivated again, and still read as cancelled.
   ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }));
   EXPECT_EQ(order(o.value->id).value->phase, OrderPhase::cancelled);
@@ -417,6 +423,77 @@ TEST_F(Passivation, UnknownOrdersAreNotFoundAndConcurrentActivationsShareOneActo
   ASSERT_EQ(got.size(), 20u);
   for (const auto& a : got) EXPECT_EQ(a, got.front());
   EXPECT_EQ(directory->order_count(), 1u);
+}
+
+// A caller whose command bounced off a stopped order actor asks the orders
+// supervisor to activate the order "once `gone` is gone": the directory may
+// name the stopped actor until its down message is handled.
+TEST_F(Passivation, AnActivationAfterABounceWaitsUntilTheBouncedActorIsGone) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  auto o = place("show-1", 1);
+  ASSERT_TRUE(o.ok()) << o.describe();
+  const auto oid = o.value->id;
+  const auto running = directory->order(oid);
+  ASSERT_TRUE(running);
+  // Still running: the answer waits for its passivation (300 ms idle), then
+  // is a new activation from the record.
+  const auto asked = std::chrono::steady_clock::now();
+  auto fresh = ask<caf::actor>(directory->service("orders"), actors::activate_atom::value, oid,
+                               running.address());
+  ASSERT_TRUE(fresh.ok()) << fresh.describe();
+  EXPECT_NE(*fresh.value, running);
+  EXPECT_GE(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(100))
+    << "answered before the actor it names had stopped";
+  EXPECT_EQ(directory->order(oid), *fresh.value);
+  EXPECT_EQ(ask<domain::Order>(*fresh.value, actors::get_atom::value).value->phase,
+            OrderPhase::confirmed);
+  // Already gone (its down handled): activated at once.
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }));
+  auto again = ask<caf::actor>(directory->service("orders"), actors::activate_atom::value, oid,
+                               fresh.value->address());
+  ASSERT_TRUE(again.ok()) << again.describe();
+  EXPECT_NE(*again.value, *fresh.value);
+  // A crashed actor is restarted by its supervisor, not activated beside it:
+  // the caller is told to retry, and one actor serves the order afterwards.
+  const auto crashing = *again.value;
+  auto parked = self()->request(directory->service("orders"), request_timeout,
+                                actors::activate_atom::value, oid, crashing.address());
+  auto crash = ask<actors::ok_atom>(supervisor, actors::CrashActor{"order", oid});
+  ASSERT_TRUE(crash.ok()) << crash.describe();
+  bool told_to_retry = false;
+  parked.receive([&](caf::actor&) { ADD_FAILURE() << "activated beside a restart"; },
+                 [&](caf::error& e) { told_to_retry = actors::from_caf(e).kind == ErrorKind::retry; });
+  EXPECT_TRUE(told_to_retry);
+  ASSERT_TRUE(eventually([&] {
+    auto now = directory->order(oid);
+    return now && now != crashing;
+  }));
+  EXPECT_EQ(order(oid).value->phase, OrderPhase::confirmed);
+}
+
+class QuickPassivation : public ActorFixture {
+ protected:
+  QuickPassivation() { order_idle = std::chrono::milliseconds(1); }
+};
+
+// A keyed retry that finds the attempt's actor just as it passivates gets
+// the attempt from its record, neither a 503 nor a second booking.
+TEST_F(QuickPassivation, AKeyedRetryRacingThePassivationGetsTheAttempt) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 1000, 100)).ok());
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pause_us(0, 3000);
+  constexpr int kOrders = 150;
+  for (int i = 0; i < kOrders; ++i) {
+    const std::string key = "o-race-" + std::to_string(i);
+    actors::PlaceOrder p{key, "show-1", "c-1", 1, 0, 0, "", 0};
+    auto first = ask<domain::Order>(supervisor, p);
+    ASSERT_TRUE(first.ok()) << first.describe();
+    std::this_thread::sleep_for(std::chrono::microseconds(pause_us(rng)));
+    auto again = ask<domain::Order>(supervisor, p);
+    ASSERT_TRUE(again.ok()) << "retry " << i << ": " << again.describe();
+    EXPECT_EQ(again.value->id, key + "-0");
+  }
+  EXPECT_EQ(view("show-1").value->available, 1000 - kOrders) << "nothing booked twice";
 }
 
 TEST_F(Passivation, OnlyUnfinishedSagasAreIndexedAndRestoredAtStart) {
