@@ -84,6 +84,24 @@ bool may_passivate(const OrderState& s) {
          s.refunds_pending == 0;
 }
 
+/// Requests `msg` of resource `id`'s actor `actor`. A request the actor
+/// bounced (it passivated as the request came, so nothing was done) goes
+/// once more, to its next activation; a crashed actor's entry names it until
+/// its restart, so that error is told as it is.
+template <class Msg, class OnOk, class OnError>
+void ask_resource(OrderActor* self, const std::string& id, const caf::actor& actor,
+                  std::chrono::milliseconds timeout, Msg msg, OnOk on_ok, OnError on_error) {
+  timed_request(self, actor, timeout, msg)
+    .then(on_ok, [=](caf::error& err) {
+      if (err == caf::sec::request_receiver_down)
+        if (auto next = self->state.ctx->directory->resource_actor(id); next && next != actor) {
+          timed_request(self, next, timeout, std::move(msg)).then(on_ok, on_error);
+          return;
+        }
+      on_error(err);
+    });
+}
+
 void release_hold(OrderActor* self) {
   auto& s = self->state;
   if (auto res = s.ctx->directory->resource_actor(s.order.resource_id))
@@ -381,14 +399,13 @@ void adopt_stored(OrderActor* self) {
 /// Advances fulfillment (the resource records it durably, and frees the
 /// booking when the step ends it).
 /// Sends a durable change of the order (`msg`: a step, a rider assignment
-/// or release) to `target` and answers what it makes durable. When the
-/// outcome is unknown the stored record is adopted.
+/// or release) to resource `id`'s actor `target` and answers what it makes
+/// durable. When the outcome is unknown the stored record is adopted.
 template <class Msg>
-void send_change(OrderActor* self, const caf::actor& target, Msg msg) {
+void send_change(OrderActor* self, const std::string& id, const caf::actor& target, Msg msg) {
   const auto& t = self->state.ctx->timeouts;
-  timed_request(self, target, t.actor_call + t.store_write + std::chrono::milliseconds(500),
-                std::move(msg))
-    .then(
+  ask_resource(self, id, target, t.actor_call + t.store_write + std::chrono::milliseconds(500),
+               std::move(msg),
       [=](domain::Order& o) {
         self->state.order = o;
         self->state.durable = o;
@@ -418,10 +435,11 @@ void advance_call(OrderActor* self, domain::Order next, const caf::actor& zone) 
   if (next.step == "accepted") {
     auto rider = s.ctx->directory->resource_actor(next.rider_id);
     if (!rider) return answer_error(self, domain::make_error(ErrorKind::retry, "rider is restarting; retry"));
-    return send_change(self, rider, RiderAssign{next, s.durable, deadline_of(self)});
+    return send_change(self, next.rider_id, rider, RiderAssign{next, s.durable, deadline_of(self)});
   }
   if (next.step != "completed")
-    return send_change(self, zone, StepBooking{next, s.durable, deadline_of(self), false});
+    return send_change(self, next.resource_id, zone,
+                       StepBooking{next, s.durable, deadline_of(self), false});
   // Settle the fee first (idempotent at the gateway), then free the rider.
   timed_request(self, s.ctx->payments(), s.ctx->timeouts.payment + std::chrono::milliseconds(500),
                 CaptureRequest{next.payment.id})
@@ -431,7 +449,8 @@ void advance_call(OrderActor* self, domain::Order next, const caf::actor& zone) 
         auto rider = self->state.ctx->directory->resource_actor(next.rider_id);
         if (!rider)
           return answer_error(self, domain::make_error(ErrorKind::retry, "rider is restarting; retry"));
-        send_change(self, rider, RiderRelease{next, self->state.durable, deadline_of(self)});
+        send_change(self, next.rider_id, rider,
+                    RiderRelease{next, self->state.durable, deadline_of(self)});
       },
       [=](caf::error& err) {
         auto e = from_caf(err);
@@ -473,7 +492,7 @@ caf::result<domain::Order> advance_step(OrderActor* self, const AdvanceStep& a) 
   if (call)
     advance_call(self, std::move(next), entry->actor);
   else
-    send_change(self, entry->actor,
+    send_change(self, s.order.resource_id, entry->actor,
                 StepBooking{next, s.durable, deadline_of(self),
                             domain::step_frees_resource(entry->spec, a.step)});
   return s.owed;
@@ -526,8 +545,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       s.owes = true;
       s.owed = self->make_response_promise();
       HoldRequest h{s.order.id, p.quantity, p.start, p.end, p.fee};
-      timed_request(self, res, s.ctx->timeouts.actor_call, std::move(h))
-        .then(
+      ask_resource(self, s.order.resource_id, res, s.ctx->timeouts.actor_call, std::move(h),
           [=](domain::Money amount) {
             auto& o = self->state.order;
             o.amount = amount;
@@ -612,26 +630,28 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       const auto limit = t.actor_call + t.store_write + std::chrono::milliseconds(500);
       // An accepted call frees its rider; otherwise the booking is cancelled
       // at its resource.
-      auto sent = rider ? timed_request(self, rider, limit, RiderRelease{next, s.durable, deadline_of(self)})
-                        : timed_request(self, res, limit, CancelBooking{next, s.durable, deadline_of(self)});
-      sent.then(
-          [=](domain::Order& o) {
-            // Durable first, then the money goes back.
-            self->state.order = o;
-            self->state.durable = o;
-            money_back(self, RefundRequest{o.payment.id, o.amount, void_only});
-            answer(self, o);
-          },
-          [=](caf::error& err) {
-            auto e = from_caf(err);
-            if (e.kind == ErrorKind::store_unavailable) return enter_doubt(self, e);
-            if (e.kind != ErrorKind::retry && e.kind != ErrorKind::timeout)
-              return answer_error(self, e);
-            // Outcome unknown (the resource restarted or was slow): the store
-            // decides. The read is queued behind any write already sent.
-            e.kind = ErrorKind::retry;
-            settle_from_store(self, e);
-          });
+      auto on_ok = [=](domain::Order& o) {
+        // Durable first, then the money goes back.
+        self->state.order = o;
+        self->state.durable = o;
+        money_back(self, RefundRequest{o.payment.id, o.amount, void_only});
+        answer(self, o);
+      };
+      auto on_error = [=](caf::error& err) {
+        auto e = from_caf(err);
+        if (e.kind == ErrorKind::store_unavailable) return enter_doubt(self, e);
+        if (e.kind != ErrorKind::retry && e.kind != ErrorKind::timeout) return answer_error(self, e);
+        // Outcome unknown (the resource restarted or was slow): the store
+        // decides. The read is queued behind any write already sent.
+        e.kind = ErrorKind::retry;
+        settle_from_store(self, e);
+      };
+      if (rider)
+        ask_resource(self, next.rider_id, rider, limit, RiderRelease{next, s.durable, deadline_of(self)},
+                     on_ok, on_error);
+      else
+        ask_resource(self, s.order.resource_id, res, limit,
+                     CancelBooking{next, s.durable, deadline_of(self)}, on_ok, on_error);
       return s.owed;
     },
     [=](AdvanceStep& a) -> caf::result<domain::Order> {

@@ -326,10 +326,9 @@ struct Bridge::Impl {
     svr.Get(R"(/v1/resources/([^/]+))", guarded([this](Req req, Res res) {
       const std::string id = req.matches[1];
       if (!check_path_id(id, "resource", res)) return;
-      auto actor = ctx->directory->resource_actor(id);
-      if (!actor)
+      if (!ctx->directory->has_resource(id))
         return send_problem(res, make_error(ErrorKind::not_found, "resource " + id + " does not exist"));
-      auto v = ask<actors::ResourceView>(actor, opt.request_timeout, actors::get_atom::value);
+      auto v = resource_view(id, ctx->directory->resource_actor(id));
       if (!v) return send_problem(res, v.error());
       send_json(res, 200, resource_json(*v));
     }));
@@ -839,6 +838,24 @@ struct Bridge::Impl {
     return make_error(ErrorKind::not_found, "order " + id + " does not exist");
   }
 
+  /// Resource `id`'s view from its actor `actor`. A request bounced by an
+  /// actor that passivated just then (its entry is cleared before it stops)
+  /// goes once more, to the next activation.
+  domain::Result<actors::ResourceView> resource_view(const std::string& id, const caf::actor& actor) {
+    if (!actor) return make_error(ErrorKind::retry, "resource " + id + " could not be activated; retry");
+    bool bounced = false;
+    auto v = request_within<actors::ResourceView>(actor, opt.request_timeout,
+                                                  [&](caf::error& e) {
+                                                    bounced = e == caf::sec::request_receiver_down;
+                                                    return actors::from_caf(e);
+                                                  },
+                                                  actors::get_atom::value);
+    if (!bounced) return v;
+    auto next = ctx->directory->resource_actor(id);
+    if (!next || next == actor) return v;
+    return ask<actors::ResourceView>(next, opt.request_timeout, actors::get_atom::value);
+  }
+
   /// Sends a command to order `id`'s actor, activating a passivated order
   /// first. A request bounced by an actor that stopped before reading it
   /// (passivated just then) is sent once more, to the new activation: the
@@ -917,8 +934,7 @@ struct Bridge::Impl {
     json items = json::array();
     for (const auto& e : entries) {
       // (A passivated resource is activated to tell its availability.)
-      auto actor = e.actor ? e.actor : ctx->directory->resource_actor(e.spec.id);
-      auto v = ask<actors::ResourceView>(actor, opt.request_timeout, actors::get_atom::value);
+      auto v = resource_view(e.spec.id, e.actor ? e.actor : ctx->directory->resource_actor(e.spec.id));
       if (!v) return send_problem(res, v.error());
       items.push_back(resource_json(*v));
     }
