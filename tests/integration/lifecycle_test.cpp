@@ -31,6 +31,19 @@ TEST(Lifecycle, BusyPortHeldBySocketFailsFast) {
       << "stderr should say 'already in use'; got:\n" << second.stderr_text();
 }
 
+// The harness itself: a port picked for a server and taken by someone else
+// before it binds (a client's ephemeral port, a parallel test: CI once lost
+// one so) is replaced, not a failed test.
+TEST(Lifecycle, APickedPortTakenBeforeTheStartIsReplacedByTheHarness) {
+  TroupeServer server(fast_payments());
+  const int picked = server.port();
+  PortHolder thief(picked);
+  ASSERT_EQ(thief.port(), picked);
+  ASSERT_EQ(server.start(), "");
+  EXPECT_NE(server.port(), picked);
+  EXPECT_EQ(server.http().get("/health/ready").status, 200);
+}
+
 TEST(Lifecycle, BusyPortHeldByAnotherTroupeFailsFast) {
   TroupeServer first(fast_payments());
   ASSERT_EQ(first.start(), "");

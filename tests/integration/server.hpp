@@ -49,6 +49,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -110,12 +111,13 @@ inline int pick_free_port() {
 /// a port busy. Closed in the destructor.
 class PortHolder {
  public:
-  PortHolder() {
+  /// `port` 0: any free one.
+  explicit PortHolder(int port = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
     socklen_t len = sizeof a;
     if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
         ::listen(fd_, 16) == 0 && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
@@ -784,7 +786,7 @@ class TroupeServer {
   /// `args` are appended after `serve --port P --data-dir D --bind 127.0.0.1`
   /// (and `--redis URL` under TROUPE_IT_STORE=redis). `port` 0 picks a free one.
   explicit TroupeServer(std::vector<std::string> args = {}, int port = 0)
-      : args_(std::move(args)), port_(port > 0 ? port : pick_free_port()) {
+      : args_(std::move(args)), port_(port > 0 ? port : pick_free_port()), picked_port_(port <= 0) {
     const std::string store = it_store();
     if (store == "redis") {
       redis_ = std::make_shared<RedisServer>();
@@ -825,11 +827,20 @@ class TroupeServer {
   TroupeServer& operator=(const TroupeServer&) = delete;
 
   /// Spawns the binary and waits until /health/ready is 200. Returns "" on
-  /// success, else why not (with the server's output).
+  /// success, else why not (with the server's output). A picked port lost
+  /// to someone else in the meantime (a client's ephemeral port, a parallel
+  /// test) is replaced by another free one (up to 5 tries); a port the test
+  /// chose is its business.
   std::string start(std::chrono::milliseconds ready_timeout = 15s) {
-    std::string why = spawn();
-    if (!why.empty()) return why;
-    return wait_ready(ready_timeout);
+    for (int attempt = 1;; ++attempt) {
+      std::string why = spawn();
+      if (!why.empty()) return why;
+      why = wait_ready(ready_timeout);
+      if (why.empty()) return "";
+      const bool port_lost = !running() && stderr_text().find("is already in use") != std::string::npos;
+      if (!(picked_port_ && port_lost && attempt < 5)) return why;
+      port_ = pick_free_port();
+    }
   }
 
   /// Forks and execs the binary without waiting for it. "" on success.
@@ -927,6 +938,7 @@ class TroupeServer {
   std::string restart(bool new_port = true, std::chrono::milliseconds ready_timeout = 15s) {
     if (pid_ > 0) stop();
     if (new_port) port_ = pick_free_port();
+    picked_port_ = new_port;  // the same port on purpose: not to be replaced
     return start(ready_timeout);
   }
 
@@ -978,6 +990,7 @@ class TroupeServer {
 
   std::vector<std::string> args_;
   int port_ = -1;
+  bool picked_port_ = false;  ///< port_ came from pick_free_port (may be replaced)
   std::string root_, data_dir_, stdout_path_, stderr_path_, command_line_;
   std::vector<std::string> commands_;  // per run
   pid_t pid_ = -1;
