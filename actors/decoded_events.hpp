@@ -11,10 +11,12 @@
 /// following `after`, so a reader never skips an entry it did not see (the
 /// log may have gaps: the run then stops there and the reader goes to the
 /// store). Holds at most `capacity` events, dropping the lowest sequence
-/// numbers first. Thread-safe.
+/// numbers first. Entries are handed out shared, never copied (a copy of an
+/// event is a dozen strings). Thread-safe.
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -22,20 +24,23 @@
 
 namespace troupe::actors {
 
+/// A committed event, shared by whoever reads it.
+using EventRef = std::shared_ptr<const domain::Event>;
+
 class DecodedEvents {
  public:
   explicit DecodedEvents(size_t capacity = 16384) : capacity_(capacity) {}
   /// Appends the cached events `after`+1, `after`+2, … (stopping at the
   /// first one missing) to `out`, at most `limit`.
-  void take(std::uint64_t after, size_t limit, std::vector<domain::Event>& out) const;
+  void take(std::uint64_t after, size_t limit, std::vector<EventRef>& out) const;
   /// Adds committed events (read from the store's log).
-  void put(const std::vector<domain::Event>& events);
+  void put(const std::vector<EventRef>& events);
   size_t size() const;
 
  private:
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::map<std::uint64_t, domain::Event> events_;
+  std::map<std::uint64_t, EventRef> events_;
 };
 
 }  // namespace troupe::actors

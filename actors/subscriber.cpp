@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/context.hpp"
@@ -48,12 +47,13 @@ void retry_later(Subscriber* self, const std::string& why) {
 
 /// Posts the notifications of a page to the webhook; false if one failed
 /// (the page is then tried again, from the start, later).
-bool deliver(Subscriber* self, const std::vector<domain::Event>& events) {
+bool deliver(Subscriber* self, const std::vector<EventRef>& events) {
   const auto& hook = self->state.ctx->webhook;
   if (!hook || self->state.sub != "notifier") return true;
-  for (const auto& e : events) {
+  for (const auto& ep : events) {
+    const auto& e = *ep;
     if (!views::notifies(e) || e.customer_id.empty()) continue;
-    auto st = hook(views::notification(e).dump());
+    auto st = hook(views::notification(e));
     if (!st) {
       board(self, [&](SubscriberStatus& s) {
         s.webhook_failures++;
@@ -79,11 +79,14 @@ void idle(Subscriber* self) {
 /// Applies `events` (the log's entries after the cursor up to `last`, minus
 /// unreadable ones): webhook, then the rows and the new cursor in one
 /// batch. `full`: more may be waiting, read on at once.
-void apply_events(Subscriber* self, const std::vector<domain::Event>& events, std::uint64_t last,
+void apply_events(Subscriber* self, const std::vector<EventRef>& events, std::uint64_t last,
                   bool full) {
   auto& s = self->state;
   if (!deliver(self, events)) return retry_later(self, "webhook delivery failed");
-  persistence::Batch batch = views::project_page(s.sub, events);
+  std::vector<const domain::Event*> page;
+  page.reserve(events.size());
+  for (const auto& e : events) page.push_back(e.get());
+  persistence::Batch batch = views::project_page(s.sub, page);
   const auto rows = batch.size();
   batch.push_back({views::cursor_key(s.sub), std::to_string(last), false});
   const auto applied = events.size();
@@ -112,10 +115,10 @@ void apply_events(Subscriber* self, const std::vector<domain::Event>& events, st
 /// `recs` (up to `want` log entries after `last`, read from the store)
 /// follow the cached `events`: decoded, shared with the other subscribers,
 /// applied.
-void read_done(Subscriber* self, std::vector<domain::Event>& events, std::uint64_t last,
+void read_done(Subscriber* self, std::vector<EventRef>& events, std::uint64_t last,
                const std::vector<persistence::Record>& recs, size_t want) {
   auto& s = self->state;
-  std::vector<domain::Event> fresh;
+  std::vector<EventRef> fresh;
   for (const auto& r : recs) {
     const auto seq = persistence::log_seq(r.key);
     if (seq == 0) continue;
@@ -125,7 +128,7 @@ void read_done(Subscriber* self, std::vector<domain::Event>& events, std::uint64
       spdlog::error("subscriber {}: skipping unreadable event {}: {}", s.sub, seq, e.error().detail);
       continue;
     }
-    fresh.push_back(std::move(*e));
+    fresh.push_back(std::make_shared<const domain::Event>(std::move(*e)));
   }
   s.ctx->decoded_events->put(fresh);
   events.insert(events.end(), std::make_move_iterator(fresh.begin()),
@@ -157,9 +160,9 @@ void poll(Subscriber* self) {
   const auto head = s.ctx->store_health->log_head.load();
   if (head <= s.cursor) return idle(self);
   // What another subscriber has decoded already, then the rest from the store.
-  std::vector<domain::Event> events;
+  std::vector<EventRef> events;
   s.ctx->decoded_events->take(s.cursor, page_size, events);
-  const std::uint64_t last = events.empty() ? s.cursor : events.back().seq;
+  const std::uint64_t last = events.empty() ? s.cursor : events.back()->seq;
   if (events.size() >= page_size || head <= last)
     return apply_events(self, events, last, events.size() >= page_size);
   const size_t want = page_size - events.size();
@@ -172,7 +175,7 @@ void poll(Subscriber* self) {
     if (!recs) return retry_later(self, "store: " + recs.error().detail);
     return read_done(self, events, last, *recs, want);
   }
-  auto cached = std::make_shared<std::vector<domain::Event>>(std::move(events));
+  auto cached = std::make_shared<std::vector<EventRef>>(std::move(events));
   timed_request(self, store, s.ctx->timeouts.store_write, LogRead{last, static_cast<std::uint32_t>(want)})
     .then([=](std::vector<persistence::Record>& recs) { read_done(self, *cached, last, recs, want); },
           [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });

@@ -9,6 +9,8 @@ Writer::Writer(std::string_view tag, size_t reserve) {
   out_.append(tag);
 }
 
+Writer::Writer(std::string&& line, std::string_view tag) : out_(std::move(line)) { out_.append(tag); }
+
 Writer& Writer::add(std::string_view v) {
   out_.push_back('\t');
   size_t run = 0;  // start of the characters not appended yet

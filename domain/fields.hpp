@@ -14,6 +14,9 @@ namespace troupe::domain::fields {
 class Writer {
  public:
   explicit Writer(std::string_view tag, size_t reserve = 256);
+  /// Continues `line` (moved in; take() hands it back): the tag and then
+  /// the fields are appended to what it holds (no second buffer to copy).
+  Writer(std::string&& line, std::string_view tag);
   Writer& add(std::string_view v);
   Writer& add(std::int64_t v);
   std::string take() { return std::move(out_); }

@@ -4,6 +4,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "domain/json_text.hpp"
+
 namespace troupe::domain {
 
 using nlohmann::json;
@@ -106,64 +108,11 @@ json to_json(const Order& o) {
 
 namespace {
 
-/// Writes a JSON object's members in the order they are added (callers add
-/// them in nlohmann's order: sorted by key), escaping as nlohmann's dump.
-class TextWriter {
- public:
-  explicit TextWriter(std::string& out) : out_(out) {}
-  TextWriter& key(const char* k) {
-    out_ += first_ ? "" : ",";
-    first_ = false;
-    out_ += '"';
-    out_ += k;
-    out_ += "\":";
-    return *this;
-  }
-  TextWriter& str(const char* k, const std::string& v) {
-    key(k);
-    quote(out_, v);
-    return *this;
-  }
-  TextWriter& num(const char* k, std::int64_t v) {
-    key(k);
-    out_ += std::to_string(v);
-    return *this;
-  }
-  static void quote(std::string& out, const std::string& v) {
-    static const char* hex = "0123456789abcdef";
-    out += '"';
-    for (const char c : v) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            out += "\\u00";
-            out += hex[(c >> 4) & 0xf];
-            out += hex[c & 0xf];
-          } else {
-            out += c;
-          }
-      }
-    }
-    out += '"';
-  }
-
- private:
-  std::string& out_;
-  bool first_ = true;
-};
-
 void history_text(std::string& out, const std::vector<StatusChange>& h) {
   out += '[';
   for (size_t i = 0; i < h.size(); ++i) {
     out += i == 0 ? "{" : ",{";
-    TextWriter w(out);
+    JsonText w(out);
     w.str("at", format_rfc3339(h[i].at)).str("status", h[i].status);
     out += '}';
   }
@@ -176,7 +125,7 @@ std::string order_json_text(const Order& o) {
   std::string out;
   out.reserve(768);
   out += '{';
-  TextWriter w(out);
+  JsonText w(out);
   w.num("amount", o.amount).str("createdAt", format_rfc3339(o.created_at))
     .str("customerId", o.customer_id);
   if (o.mode == Mode::dispatch) w.str("destination", o.destination);
@@ -188,7 +137,7 @@ std::string order_json_text(const Order& o) {
   w.key("payment");
   {
     out += '{';
-    TextWriter p(out);
+    JsonText p(out);
     p.num("amount", o.payment.amount);
     p.key("history");
     history_text(out, o.payment.history);

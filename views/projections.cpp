@@ -1,9 +1,13 @@
 #include "views/projections.hpp"
 
 #include "domain/fields.hpp"
+#include "domain/json_text.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace troupe::views {
@@ -99,33 +103,42 @@ bool notifies(const domain::Event& e) {
          is_type(e, et::order_cancelled) || is_type(e, et::step_advanced);
 }
 
-json notification(const domain::Event& e) {
-  std::string kind, message;
-  const std::string what = "Your order " + e.order_id + " for " + e.resource_id;
-  if (is_type(e, et::order_confirmed)) {
+std::string notification(const domain::Event& e) {
+  const bool confirmed = is_type(e, et::order_confirmed), cancelled = is_type(e, et::order_cancelled),
+             step = is_type(e, et::step_advanced);
+  std::string kind, message = "Your order " + e.order_id + " for " + e.resource_id;
+  if (confirmed) {
     kind = "booking-confirmed";
-    message = e.status == "called"
-                ? what + ": the delivery call is placed; fee " + std::to_string(e.amount) +
-                    " authorized."
-                : what + " is confirmed; " + std::to_string(e.amount) + " charged.";
-  } else if (is_type(e, et::order_cancelled)) {
+    message += e.status == "called"
+                 ? ": the delivery call is placed; fee " + std::to_string(e.amount) + " authorized."
+                 : " is confirmed; " + std::to_string(e.amount) + " charged.";
+  } else if (cancelled) {
     kind = "booking-cancelled";
     const bool delivery = e.detail == "taken" || e.detail == "packed" || e.detail == "shipped";
-    message = what + (delivery ? ": delivery cancelled" : " is cancelled") + "; " +
-              (e.payment_status == "voided" ? "the authorization is voided."
-                                            : std::to_string(e.amount) + " refunded.");
-  } else if (is_type(e, et::step_advanced)) {
+    message += std::string(delivery ? ": delivery cancelled" : " is cancelled") + "; " +
+               (e.payment_status == "voided" ? "the authorization is voided."
+                                             : std::to_string(e.amount) + " refunded.");
+  } else if (step) {
     kind = "status-" + e.detail;
-    message = e.detail == "shipped" ? what + ": delivery started."
-                                    : what + " is now " + e.detail + ".";
+    message += e.detail == "shipped" ? ": delivery started." : " is now " + e.detail + ".";
   } else {
     kind = "booking-rejected";
-    message = what + " could not be booked" + (e.detail.empty() ? "." : ": " + e.detail + ".");
+    message += " could not be booked" + (e.detail.empty() ? "." : ": " + e.detail + ".");
   }
-  return {{"eventId", std::to_string(e.seq)}, {"customerId", e.customer_id},
-          {"orderId", e.order_id},            {"resourceId", e.resource_id},
-          {"kind", kind},                     {"message", message},
-          {"amount", e.amount},               {"at", domain::format_rfc3339(e.at)}};
+  std::string out;
+  out.reserve(256 + message.size());
+  out += '{';
+  domain::JsonText(out)
+    .num("amount", e.amount)
+    .str("at", domain::format_rfc3339(e.at))
+    .str("customerId", e.customer_id)
+    .str("eventId", std::to_string(e.seq))
+    .str("kind", kind)
+    .str("message", message)
+    .str("orderId", e.order_id)
+    .str("resourceId", e.resource_id);
+  out += '}';
+  return out;
 }
 
 bool reported(const domain::Event& e) {
@@ -135,31 +148,53 @@ bool reported(const domain::Event& e) {
 }
 
 std::vector<persistence::Write> project(const std::string& name, const domain::Event& e) {
-  return project_page(name, {e});
+  return project_page(name, std::vector<const domain::Event*>{&e});
 }
 
 std::vector<persistence::Write> project_page(const std::string& name,
                                              const std::vector<domain::Event>& events) {
+  std::vector<const domain::Event*> refs;
+  refs.reserve(events.size());
+  for (const auto& e : events) refs.push_back(&e);
+  return project_page(name, refs);
+}
+
+std::vector<persistence::Write> project_page(const std::string& name,
+                                             const std::vector<const domain::Event*>& events) {
   std::vector<persistence::Write> out;
   if (name == "notifier") {
-    for (const auto& e : events)
-      if (notifies(e) && !e.customer_id.empty())
+    for (const auto* ep : events)
+      if (const auto& e = *ep; notifies(e) && !e.customer_id.empty())
         out.push_back({notifications_group(e.customer_id) + "/" + seq20(e.seq),
-                       notification(e).dump(), false});
+                       notification(e), false});
     return out;
   }
   const bool mypage = name == "mypage";
   if (!mypage && name != "report") return out;
   // One row per (group, order) of this page, keyed by its first event: a
   // line with what the order's events share, then one line per event.
-  std::map<std::pair<std::string, std::string>, size_t> row_of;
-  for (const auto& e : events) {
+  // (Views into `events`: no key copies.)
+  struct OwnerOrderHash {
+    size_t operator()(const std::pair<std::string_view, std::string_view>& k) const {
+      const size_t h = std::hash<std::string_view>{}(k.first);
+      return h ^ (std::hash<std::string_view>{}(k.second) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+    }
+  };
+  std::unordered_map<std::pair<std::string_view, std::string_view>, size_t, OwnerOrderHash> row_of;
+  row_of.reserve(events.size());
+  for (const auto* ep : events) {
+    const auto& e = *ep;
     const std::string& owner = mypage ? e.customer_id : e.resource_id;
     if (owner.empty() || (!mypage && !reported(e))) continue;
-    auto [it, fresh] = row_of.try_emplace({owner, e.order_id}, out.size());
-    if (fresh)
-      out.push_back({(mypage ? mypage_group(owner) : report_group(owner)) + "/" + e.order_id +
-                       "." + seq20(e.seq),
+    auto [it, fresh] = row_of.try_emplace({std::string_view(owner), std::string_view(e.order_id)},
+                                          out.size());
+    if (fresh) {
+      std::string key = mypage ? mypage_group(owner) : report_group(owner);
+      key += '/';
+      key += e.order_id;
+      key += '.';
+      key += seq20(e.seq);
+      out.push_back({std::move(key),
                      domain::fields::Writer("R1", 384)
                        .add(e.order_id)
                        .add(e.resource_id)
@@ -167,9 +202,12 @@ std::vector<persistence::Write> project_page(const std::string& name,
                        .add(e.payment_id)
                        .take(),
                      false});
+    }
     auto& v = out[it->second].value;
     v.push_back('\n');
-    v += domain::fields::Writer(std::to_string(e.seq), 64)
+    char seq[24];
+    const auto end = std::to_chars(seq, seq + sizeof seq, e.seq).ptr;
+    v = domain::fields::Writer(std::move(v), std::string_view(seq, static_cast<size_t>(end - seq)))
            .add(e.type)
            .add(e.at)
            .add(e.status)

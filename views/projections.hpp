@@ -35,7 +35,9 @@ inline const std::vector<std::string> subscriber_names = {"notifier", "mypage", 
 bool is_subscriber(const std::string& name);
 
 /// The rows subscriber `name` writes for one page of the log (events in id
-/// order; none when no event concerns it).
+/// order; none when no event concerns it). The events are read, not copied.
+std::vector<persistence::Write> project_page(const std::string& name,
+                                             const std::vector<const domain::Event*>& events);
 std::vector<persistence::Write> project_page(const std::string& name,
                                              const std::vector<domain::Event>& events);
 /// The rows for a page of one event.
@@ -46,8 +48,10 @@ std::vector<persistence::Write> project(const std::string& name, const domain::E
 /// voided, released).
 bool reported(const domain::Event& e);
 
-/// The notification (JSON) a notifier row holds; what a webhook receives.
-nlohmann::json notification(const domain::Event& e);
+/// The notification a notifier row holds and a webhook receives: a JSON
+/// object {amount, at, customerId, eventId, kind, message, orderId,
+/// resourceId} as text (written directly, no JSON tree).
+std::string notification(const domain::Event& e);
 /// Whether the notifier tells the customer about `e`.
 bool notifies(const domain::Event& e);
 

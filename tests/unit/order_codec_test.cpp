@@ -127,5 +127,18 @@ TEST(Fields, EscapedTabsNewlinesAndBackslashesComeBackAsWritten) {
   EXPECT_EQ(lone.text(), "c\\");
 }
 
+TEST(Fields, AWriterCanContinueALineItIsHanded) {
+  std::string rows = fields::Writer("R1").add("o-1").take();
+  rows.push_back('\n');
+  rows = fields::Writer(std::move(rows), "7").add("a\tb").add(42).take();
+  EXPECT_EQ(rows, "R1\to-1\n7\ta\\tb\t42");
+  const std::string second = rows.substr(rows.find('\n') + 1);
+  fields::Reader r(second);
+  EXPECT_EQ(r.text(), "7");
+  EXPECT_EQ(r.text(), "a\tb");
+  EXPECT_EQ(r.number(), 42);
+  EXPECT_TRUE(r.at_end() && r.ok());
+}
+
 }  // namespace
 }  // namespace troupe::domain

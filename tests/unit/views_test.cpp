@@ -1,7 +1,10 @@
 // Projections of events into view rows and the REST views built from them.
 #include "views/projections.hpp"
 
+#include "domain/time.hpp"
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <set>
@@ -58,6 +61,47 @@ std::vector<Event> story() {
           ev(10, "OrderRejected", "o-2", "rejected", 300),
           ev(11, "OrderCancelled", "o-1", "cancelled"), ev(12, "ResourceReleased", "o-1", "cancelled"),
           ev(13, "PaymentRefunded", "o-1", "cancelled")};
+}
+
+/// What a notification said when it was a JSON tree: the reference the
+/// text must match byte for byte.
+nlohmann::json notification_tree(const Event& e, const std::string& kind, const std::string& message) {
+  return {{"eventId", std::to_string(e.seq)}, {"customerId", e.customer_id},
+          {"orderId", e.order_id},            {"resourceId", e.resource_id},
+          {"kind", kind},                     {"message", message},
+          {"amount", e.amount},               {"at", domain::format_rfc3339(e.at)}};
+}
+
+TEST(Projections, ANotificationIsTheJsonItAlwaysWasWrittenAsText) {
+  auto confirmed = ev(5, "OrderConfirmed", "o-1", "confirmed", 2500);
+  EXPECT_EQ(notification(confirmed),
+            notification_tree(confirmed, "booking-confirmed",
+                              "Your order o-1 for show-1 is confirmed; 2500 charged.").dump());
+  auto called = ev(6, "OrderConfirmed", "o-2", "called", 700, "bob", "zone-1");
+  EXPECT_EQ(notification(called),
+            notification_tree(called, "booking-confirmed",
+                              "Your order o-2 for zone-1: the delivery call is placed; fee 700 authorized.")
+              .dump());
+  auto voided = ev(7, "OrderCancelled", "o-2", "cancelled", 700, "bob", "zone-1");
+  voided.payment_status = "voided";
+  voided.detail = "taken";
+  EXPECT_EQ(notification(voided),
+            notification_tree(voided, "booking-cancelled",
+                              "Your order o-2 for zone-1: delivery cancelled; the authorization is voided.")
+              .dump());
+  auto shipped = ev(8, "StepAdvanced", "o-3", "shipped");
+  shipped.detail = "shipped";
+  EXPECT_EQ(notification(shipped),
+            notification_tree(shipped, "status-shipped", "Your order o-3 for show-1: delivery started.").dump());
+  // Whatever a rejection's reason holds is escaped as nlohmann escapes it.
+  auto rejected = ev(9, "OrderRejected", "o-4", "rejected", 300, "c\"q\\u\u00e9", "r\t\n\x01\x1f");
+  rejected.detail = "payment \"declined\"\b\f\r";
+  EXPECT_EQ(notification(rejected),
+            notification_tree(rejected, "booking-rejected",
+                              "Your order o-4 for r\t\n\x01\x1f could not be booked: payment "
+                              "\"declined\"\b\f\r.")
+              .dump());
+  EXPECT_EQ(nlohmann::json::parse(notification(rejected))["customerId"], "c\"q\\u\u00e9");
 }
 
 TEST(Projections, NotifierTellsConfirmedRejectedAndCancelledOnce) {
