@@ -140,19 +140,15 @@ class RedisStore final : public Store {
     }
     std::vector<Record> out;
     for (const auto& h : hashes) {
-      std::vector<Reply> hr;
-      if (auto st = pipeline({{"HGETALL", h}}, hr); !st) return st.error();
-      if (!is_string_array(hr[0])) return unexpected(hr[0], "HGETALL");
       const std::string base = h.substr(opt_.prefix.size()) + "/";
-      for (size_t i = 0; i + 1 < hr[0]->elements; i += 2) {
-        std::string key = base + std::string(hr[0]->element[i]->str, hr[0]->element[i]->len);
-        if (key.compare(0, prefix.size(), prefix) != 0) continue;
-        out.push_back({std::move(key), std::string(hr[0]->element[i + 1]->str,
-                                                   hr[0]->element[i + 1]->len)});
-      }
+      auto st = read_hash(h, [&](std::string_view field, std::string_view value) {
+        std::string key = base;
+        key += field;
+        if (key.compare(0, prefix.size(), prefix) == 0) out.push_back({std::move(key), std::string(value)});
+      });
+      if (!st) return st.error();
     }
-    std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
-    return out;
+    return sorted_once(std::move(out));
   }
 
   Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) override {
@@ -185,15 +181,15 @@ class RedisStore final : public Store {
     std::lock_guard<std::mutex> l(mu_);
     drain();
     if (auto st = ensure_connected(false); !st) return st.error();
-    std::vector<Reply> r;
-    if (auto st = pipeline({{"HGETALL", opt_.prefix + group}}, r); !st) return st.error();
-    if (!is_string_array(r[0])) return unexpected(r[0], "HGETALL");
     std::vector<Record> out;
-    for (size_t i = 0; i + 1 < r[0]->elements; i += 2)
-      out.push_back({group + "/" + std::string(r[0]->element[i]->str, r[0]->element[i]->len),
-                     std::string(r[0]->element[i + 1]->str, r[0]->element[i + 1]->len)});
-    std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
-    return out;
+    const std::string base = group + "/";
+    auto st = read_hash(opt_.prefix + group, [&](std::string_view field, std::string_view value) {
+      std::string key = base;
+      key += field;
+      out.push_back({std::move(key), std::string(value)});
+    });
+    if (!st) return st.error();
+    return sorted_once(std::move(out));
   }
 
   StoreStats stats() const override {
@@ -397,7 +393,8 @@ class RedisStore final : public Store {
     }
   }
 
-  static bool is_string_array(const Reply& r) {
+  static bool is_string_array(const Reply& r) { return is_string_array(r.get()); }
+  static bool is_string_array(const redisReply* r) {
     if (!r || r->type != REDIS_REPLY_ARRAY) return false;
     for (size_t i = 0; i < r->elements; ++i)
       if (!r->element[i] || r->element[i]->type != REDIS_REPLY_STRING) return false;
@@ -474,6 +471,42 @@ class RedisStore final : public Store {
   }
 
   // Sends all commands, then reads all replies (one round trip). Caller holds mu_.
+  /// Every field of hash `h`, HSCAN by HSCAN (`opt_.scan_count` a call), to
+  /// `each(field, value)`; a field may come twice (the last read counts).
+  template <class Each>
+  Status read_hash(const std::string& h, Each each) {
+    std::string cursor = "0";
+    const std::string count = std::to_string(std::max<std::size_t>(1, opt_.scan_count));
+    do {
+      std::vector<Reply> r;
+      if (auto st = pipeline({{"HSCAN", h, cursor, "COUNT", count}}, r); !st) return st;
+      const redisReply* x = r[0].get();
+      if (!x || x->type != REDIS_REPLY_ARRAY || x->elements != 2 ||
+          x->element[0]->type != REDIS_REPLY_STRING || !is_string_array(x->element[1]))
+        return unexpected(r[0], "HSCAN");
+      cursor.assign(x->element[0]->str, x->element[0]->len);
+      const redisReply* kv = x->element[1];
+      for (size_t i = 0; i + 1 < kv->elements; i += 2)
+        each(std::string_view(kv->element[i]->str, kv->element[i]->len),
+             std::string_view(kv->element[i + 1]->str, kv->element[i + 1]->len));
+    } while (cursor != "0");
+    return domain::ok_status();
+  }
+
+  /// `recs` in key order, each key once: the last one read of a repeated key.
+  static std::vector<Record> sorted_once(std::vector<Record> recs) {
+    std::stable_sort(recs.begin(), recs.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
+    size_t n = 0;
+    for (size_t i = 0; i < recs.size(); ++i) {
+      if (n > 0 && recs[n - 1].key == recs[i].key)
+        recs[n - 1] = std::move(recs[i]);
+      else if (n++ != i)
+        recs[n - 1] = std::move(recs[i]);
+    }
+    recs.resize(n);
+    return recs;
+  }
+
   Status pipeline(const std::vector<std::vector<std::string>>& cmds, std::vector<Reply>& out) {
     for (const auto& c : cmds)
       if (auto st = append(c); !st) return st;

@@ -2,9 +2,12 @@
 /// The Redis adapter of the store port (hiredis).
 ///
 /// Mapping: a port key `a/b/c` lives in the Redis hash `<prefix>a/b` under
-/// field `c` (the last path segment), so a prefix scan of `alloc/<id>/` is one
-/// HGETALL and a scan of `alloc/` walks the hashes listed in the set
-/// `<prefix>hashes`. Each `commit` is ONE round trip: one EVAL of a small
+/// field `c` (the last path segment), so a prefix scan of `alloc/<id>/` reads
+/// one hash and a scan of `alloc/` walks the hashes listed in the set
+/// `<prefix>hashes`. A hash is read with HSCAN, `scan_count` fields a call:
+/// one HGETALL of the 1,000,000-field `order` hash held Redis (and every
+/// writer) for over a second and outlasted the command timeout. (HSCAN may
+/// repeat a field: the last one read counts.) Each `commit` is ONE round trip: one EVAL of a small
 /// script that applies every HSET/HDEL of all batches — atomically, like
 /// MULTI/EXEC — but only while `<prefix>fence` still holds the token this
 /// connection set when it connected (INCR). The call returns once Redis
@@ -19,6 +22,7 @@
 /// store_unavailable. The password is never logged.
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -41,6 +45,8 @@ struct RedisStoreOptions {
   RedisUrl url;
   std::string prefix = "troupe:";
   std::chrono::milliseconds timeout{1000};
+  /// HSCAN's COUNT when a hash is read (fields per round trip, roughly).
+  std::size_t scan_count = 10000;
 };
 
 /// Connects (failing if Redis cannot be reached now) and returns the store.
