@@ -86,18 +86,18 @@ bool may_passivate(const OrderState& s) {
 
 /// Requests `msg` of resource `id`'s actor `actor`. A request the actor
 /// bounced (it passivated as the request came, so nothing was done) goes
-/// once more, to its next activation; a crashed actor's entry names it until
-/// its restart, so that error is told as it is.
+/// again, to its next activation, at most `resends` times; a crashed
+/// actor's entry names it until its restart, so that error is told as it is.
 template <class Msg, class OnOk, class OnError>
 void ask_resource(OrderActor* self, const std::string& id, const caf::actor& actor,
-                  std::chrono::milliseconds timeout, Msg msg, OnOk on_ok, OnError on_error) {
+                  std::chrono::milliseconds timeout, Msg msg, OnOk on_ok, OnError on_error,
+                  int resends = 2) {
   timed_request(self, actor, timeout, msg)
-    .then(on_ok, [=](caf::error& err) {
-      if (err == caf::sec::request_receiver_down)
-        if (auto next = self->state.ctx->directory->resource_actor(id); next && next != actor) {
-          timed_request(self, next, timeout, std::move(msg)).then(on_ok, on_error);
-          return;
-        }
+    .then(on_ok, [=](caf::error& err) mutable {
+      if (err == caf::sec::request_receiver_down && resends > 0)
+        if (auto next = self->state.ctx->directory->resource_actor(id); next && next != actor)
+          return ask_resource(self, id, next, timeout, std::move(msg), std::move(on_ok),
+                              std::move(on_error), resends - 1);
       on_error(err);
     });
 }

@@ -858,9 +858,11 @@ struct Bridge::Impl {
 
   /// Sends a command to order `id`'s actor, activating a passivated order
   /// first. A request bounced by an actor that stopped before reading it
-  /// (passivated just then) is sent once more, to the new activation: the
-  /// directory may still name the stopped actor, so the orders supervisor
-  /// is asked, and it activates the order once it has seen that actor go.
+  /// (passivated just then) is sent again, to the new activation, at most
+  /// twice (a new activation idle past --order-idle-ms before the request
+  /// came passivates too): the directory may still name the stopped actor,
+  /// so the orders supervisor is asked, and it activates the order once it
+  /// has seen that actor go.
   template <class T, class Msg>
   domain::Result<T> ask_order(const std::string& id, const Msg& msg) {
     caf::actor_addr bounced_by;
@@ -881,7 +883,7 @@ struct Bridge::Impl {
                                      return actors::from_caf(e);
                                    },
                                    msg);
-      if (!bounced || attempt == 1) return out;
+      if (!bounced || attempt == 2) return out;
       bounced_by = actor.address();
     }
   }
