@@ -141,7 +141,7 @@ const std::vector<Option>& options() {
      int_opt(&Config::payment_timeout_ms, "payment-timeout-ms", 1, 600000)},
     {"breaker-failures", "consecutive payment failures that open the breaker (default 5)",
      int_opt(&Config::breaker_failures, "breaker-failures", 1, 100000)},
-    {"breaker-window", "calls in the breaker's failure-rate window (default 20)",
+    {"breaker-window", "calls in the breaker's failure-rate window, at least (default 20; the window also holds every call of the last payment timeout)",
      int_opt(&Config::breaker_window, "breaker-window", 1, 100000)},
     {"breaker-failure-rate", "failure share of a full window that opens the breaker (default 0.5)",
      [](Config& c, const std::string& v) -> domain::Status {

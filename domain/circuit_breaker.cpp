@@ -54,11 +54,12 @@ CircuitBreaker::Permit CircuitBreaker::acquire(Timestamp now) {
   return Permit::refuse;
 }
 
-void CircuitBreaker::record(bool failed) {
-  window_.push_back(failed);
+void CircuitBreaker::record(Timestamp now, bool failed) {
+  window_.push_back({now, failed});
   if (failed) ++window_failures_;
-  while (static_cast<int>(window_.size()) > cfg_.window_calls) {
-    if (window_.front()) --window_failures_;
+  while (static_cast<int>(window_.size()) > cfg_.window_calls &&
+         window_.front().at <= now - cfg_.failure_span_ms) {
+    if (window_.front().failed) --window_failures_;
     window_.pop_front();
   }
 }
@@ -73,7 +74,7 @@ void CircuitBreaker::on_success(Timestamp now, bool trial) {
   if (state_ != BreakerState::closed) return;  // a late answer from before opening
   consecutive_ = 0;
   last_success_at_ = now;
-  record(false);
+  record(now, false);
 }
 
 void CircuitBreaker::on_failure(Timestamp now, bool trial) {
@@ -88,12 +89,12 @@ void CircuitBreaker::on_failure(Timestamp now, bool trial) {
   }
   if (state_ != BreakerState::closed) return;
   ++consecutive_;
-  record(true);
+  record(now, true);
   if (consecutive_ >= cfg_.consecutive_failures &&
       (last_success_at_ == 0 || now - last_success_at_ >= cfg_.failure_span_ms)) {
     move_to(BreakerState::open, now, std::to_string(consecutive_) + " failures in a row");
   } else if (static_cast<int>(window_.size()) >= cfg_.window_calls &&
-             window_failures_ >= cfg_.failure_rate * cfg_.window_calls) {
+             window_failures_ >= cfg_.failure_rate * static_cast<double>(window_.size())) {
     move_to(BreakerState::open, now, std::to_string(window_failures_) + " of the last " +
                                          std::to_string(window_.size()) + " calls failed");
   }

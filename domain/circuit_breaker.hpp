@@ -29,7 +29,12 @@ struct BreakerConfig {
   /// calls time out together right after its successes, which is not an
   /// outage; a gateway that is down yields failures for a whole timeout.
   std::int64_t failure_span_ms = 0;
-  int window_calls = 20;          ///< sliding window for the failure rate
+  /// The failure rate is taken over the last `window_calls` calls, or over
+  /// every call of the last `failure_span_ms` when those are more: a stall
+  /// of the machine that times out a cluster of calls within a fraction of
+  /// a timeout is no outage either; a gateway failing that share of its
+  /// calls for a whole timeout is.
+  int window_calls = 20;
   double failure_rate = 0.5;      ///< open when the window is full and at least this share failed
   std::int64_t cool_down_ms = 1000;      ///< first open period
   std::int64_t max_cool_down_ms = 30000; ///< growth cap
@@ -74,7 +79,7 @@ class CircuitBreaker {
 
  private:
   void move_to(BreakerState to, Timestamp now, std::string why);
-  void record(bool failed);
+  void record(Timestamp now, bool failed);
   BreakerConfig cfg_;
   BreakerState state_ = BreakerState::closed;
   Timestamp opened_at_ = 0;
@@ -82,7 +87,11 @@ class CircuitBreaker {
   bool trial_in_flight_ = false;
   int consecutive_ = 0;
   Timestamp last_success_at_ = 0;  ///< of a call while closed (0: none yet)
-  std::deque<bool> window_;  ///< true = failed
+  struct Outcome {
+    Timestamp at;
+    bool failed;
+  };
+  std::deque<Outcome> window_;
   int window_failures_ = 0;
   std::uint64_t calls_ = 0, successes_ = 0, failures_ = 0, refused_ = 0;
   std::deque<Transition> transitions_;

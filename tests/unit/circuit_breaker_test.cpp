@@ -172,3 +172,32 @@ TEST(CircuitBreaker, WithoutAnySuccessTheThresholdAloneOpensIt) {
   for (int i = 0; i < 3; ++i) fail(b, 100 + i);
   EXPECT_EQ(b.state(), BreakerState::open);
 }
+
+// A stall of the machine times out a cluster of calls within a fraction of a
+// timeout (the harness's s3 once opened the breaker so: 2 s of refusals, 20 %
+// availability). The rate counts every call of the last failure_span_ms, so
+// that cluster is no outage; the same share failing for a whole timeout is.
+TEST(CircuitBreaker, AClusterOfTimeoutsInAStallIsNoOutageButASustainedFailureRateIs) {
+  BreakerConfig c = config();
+  c.consecutive_failures = 100;  // only the rate can open it
+  c.failure_span_ms = 610;
+  CircuitBreaker b(c);
+  troupe::domain::Timestamp t = 10'000;
+  auto call = [&](bool ok) {
+    ASSERT_NE(b.acquire(t), Permit::refuse) << "at " << t;
+    if (ok)
+      b.on_success(t, false);
+    else
+      b.on_failure(t, false);
+  };
+  for (; t < 10'600; t += 10) call(true);
+  // The stall: 8 of 10 calls time out within 40 ms (the last 10 calls alone
+  // are 80 % failed).
+  for (int i = 0; i < 10; ++i, t += 4) call(i % 5 == 0);
+  EXPECT_EQ(b.state(), BreakerState::closed) << "8 failures among the ~70 calls of the last 610 ms";
+  // Two of three calls fail, call after call: open within about a timeout.
+  const auto from = t;
+  for (int i = 0; b.state() == BreakerState::closed && t < from + 2'000; ++i, t += 10) call(i % 3 == 2);
+  EXPECT_EQ(b.state(), BreakerState::open);
+  EXPECT_LE(t - from, 1'000) << "a sustained failure rate still opens it";
+}
