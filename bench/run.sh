@@ -51,12 +51,12 @@
 # s4, the scale batches) are counted in the table and warned about at the end.
 #
 # Time budget with the defaults, measured on the 2-core development machine
-# (run at b4a1714: 14.4 minutes), over the 10-minute target because of the
-# two 1,000,000-order scale parts:
-#   s1 57 s, s1r 33 s, s2 84 s, s3 64 s, s4 32 s   (~4.5 min: 84 wrk runs of 2 s,
+# (runs at b4a1714 and c390a81: 14.4 and 16.7 minutes), over the 10-minute
+# target because of the two 1,000,000-order scale parts:
+#   s1 58 s, s1r 33 s, s2 84 s, s3 65 s, s4 33 s   (~4.5 min: 84 wrk runs of 2 s,
 #                                                   3 x 2 s3 runs of 10 s)
-#   scale ~3.5 min (1M orders at ~5,000-6,200/s, check, restart)
-#   scale-redis ~6.5 min (1M orders at ~2,700-3,400/s, check, restart)
+#   scale ~3.5-5 min (1M orders at ~4,600-6,200/s, check, restart)
+#   scale-redis ~6.5-7.5 min (1M orders at ~2,600-3,400/s, check, restart)
 # Each part's time is printed in the table's "time" line. Shorter:
 #   --only s1,s1r,s2,s3,s4                     ~4.5 min
 #   --scale-orders 200000 (and the rest)       ~10 min
