@@ -470,7 +470,6 @@ class RedisStore final : public Store {
     return domain::ok_status();
   }
 
-  // Sends all commands, then reads all replies (one round trip). Caller holds mu_.
   /// Every field of hash `h`, HSCAN by HSCAN (`opt_.scan_count` a call), to
   /// `each(field, value)`; a field may come twice (the last read counts).
   template <class Each>
@@ -507,6 +506,7 @@ class RedisStore final : public Store {
     return recs;
   }
 
+  // Sends all commands, then reads all replies (one round trip). Caller holds mu_.
   Status pipeline(const std::vector<std::vector<std::string>>& cmds, std::vector<Reply>& out) {
     for (const auto& c : cmds)
       if (auto st = append(c); !st) return st;
