@@ -200,13 +200,7 @@ class FileStore final : public Store {
   }
 
   Result<std::vector<Record>> scan(const std::string& prefix) override {
-    std::vector<Record> out;
-    {
-      std::shared_lock<std::shared_mutex> l(index_mu_);
-      out = index_.scan(prefix);
-    }
-    sort_by_key(out);
-    return out;
+    return sorted_copy([&] { return index_.scan(prefix); });
   }
 
   Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) override {
@@ -215,13 +209,7 @@ class FileStore final : public Store {
   }
 
   Result<std::vector<Record>> scan_group(const std::string& group) override {
-    std::vector<Record> out;
-    {
-      std::shared_lock<std::shared_mutex> l(index_mu_);
-      out = index_.scan_group(group);
-    }
-    sort_by_key(out);
-    return out;
+    return sorted_copy([&] { return index_.scan_group(group); });
   }
 
   StoreStats stats() const override {
@@ -270,6 +258,20 @@ class FileStore final : public Store {
  private:
   static domain::Error unavailable(std::string detail) {
     return make_error(ErrorKind::store_unavailable, std::move(detail));
+  }
+
+  /// What `copy` takes out of the index under the shared lock, put in key
+  /// order after letting go of it (sorting 1M orders under it held every
+  /// writer up for the sort too).
+  template <class Copy>
+  std::vector<Record> sorted_copy(Copy copy) const {
+    std::vector<Record> out;
+    {
+      std::shared_lock<std::shared_mutex> l(index_mu_);
+      out = copy();
+    }
+    sort_by_key(out);
+    return out;
   }
 
   /// Whether any complete frame with a valid CRC starts at or after `from`.

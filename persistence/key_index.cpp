@@ -19,11 +19,6 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 
 }  // namespace
 
-void sort_by_key(std::vector<Record>& records) {
-  std::sort(records.begin(), records.end(),
-            [](const Record& a, const Record& b) { return a.key < b.key; });
-}
-
 template <class Map>
 void KeyIndex::change(Map& m, typename Map::key_type k, Write&& w) {
   const size_t key_size = w.key.size();

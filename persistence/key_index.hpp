@@ -36,9 +36,6 @@
 
 namespace troupe::persistence {
 
-/// Puts `records` in key order.
-void sort_by_key(std::vector<Record>& records);
-
 class KeyIndex {
  public:
   /// Applies a put or an erase (an erase of a missing key does nothing).

@@ -494,7 +494,7 @@ class RedisStore final : public Store {
 
   /// `recs` in key order, each key once: the last one read of a repeated key.
   static std::vector<Record> sorted_once(std::vector<Record> recs) {
-    std::stable_sort(recs.begin(), recs.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
+    sort_by_key(recs);
     size_t n = 0;
     for (size_t i = 0; i < recs.size(); ++i) {
       if (n > 0 && recs[n - 1].key == recs[i].key)

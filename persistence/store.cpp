@@ -1,13 +1,32 @@
 #include "persistence/store.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace troupe::persistence {
 
+namespace {
+/// Writes `seq`'s digits backwards from `end` over a run of 20 '0's.
+void put_digits(char* end, std::uint64_t seq) {
+  for (; seq > 0; seq /= 10) *--end = static_cast<char>('0' + seq % 10);
+}
+}  // namespace
+
+std::string seq20(std::uint64_t seq) {
+  std::string out(20, '0');
+  put_digits(out.data() + out.size(), seq);
+  return out;
+}
+
 std::string log_key(std::uint64_t seq) {
-  std::string key = "log/00000000000000000000";  // (20 digits: any uint64)
-  for (size_t i = key.size(); seq > 0; seq /= 10) key[--i] = static_cast<char>('0' + seq % 10);
+  std::string key = "log/00000000000000000000";  // (built in place: one allocation)
+  put_digits(key.data() + key.size(), seq);
   return key;
+}
+
+void sort_by_key(std::vector<Record>& records) {
+  std::stable_sort(records.begin(), records.end(),
+                   [](const Record& a, const Record& b) { return a.key < b.key; });
 }
 
 std::uint64_t log_seq(const std::string& key) {

@@ -62,11 +62,17 @@ struct StoreStats {
   std::uint64_t bytes_on_disk = 0;
 };
 
-/// The key of event-log entry `seq`: "log/" + 20 zero-padded digits.
+/// `seq` as 20 zero-padded digits (any uint64): key order is number order.
+std::string seq20(std::uint64_t seq);
+/// The key of event-log entry `seq`: "log/" + seq20(seq).
 std::string log_key(std::uint64_t seq);
 inline constexpr const char* log_prefix = "log/";
 /// The sequence number of a log key; 0 when `key` is not one.
 std::uint64_t log_seq(const std::string& key);
+
+/// Puts `records` in key order (the order every scan answers in); records
+/// of equal keys keep their order.
+void sort_by_key(std::vector<Record>& records);
 
 class Store {
  public:

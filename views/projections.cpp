@@ -17,13 +17,6 @@ namespace et = domain::event_type;
 
 namespace {
 
-/// `seq` in 20 digits, zero-padded (key order = number order).
-std::string seq20(std::uint64_t seq) {
-  std::string out(20, '0');
-  for (size_t i = out.size(); seq > 0; seq /= 10) out[--i] = static_cast<char>('0' + seq % 10);
-  return out;
-}
-
 std::uint64_t parse_seq(const std::string& s) {
   std::uint64_t v = 0;
   for (char c : s) {
@@ -165,7 +158,7 @@ std::vector<persistence::Write> project_page(const std::string& name,
   if (name == "notifier") {
     for (const auto* ep : events)
       if (const auto& e = *ep; notifies(e) && !e.customer_id.empty())
-        out.push_back({notifications_group(e.customer_id) + "/" + seq20(e.seq),
+        out.push_back({notifications_group(e.customer_id) + "/" + persistence::seq20(e.seq),
                        notification(e), false});
     return out;
   }
@@ -193,7 +186,7 @@ std::vector<persistence::Write> project_page(const std::string& name,
       key += '/';
       key += e.order_id;
       key += '.';
-      key += seq20(e.seq);
+      key += persistence::seq20(e.seq);
       out.push_back({std::move(key),
                      domain::fields::Writer("R1", 384)
                        .add(e.order_id)
