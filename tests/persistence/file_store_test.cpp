@@ -1,7 +1,11 @@
 // The embedded store on a real temp directory: atomic batches across a torn
-// tail, refusal on corruption in the middle, compaction, the directory lock.
+// tail, refusal on corruption in the middle, compaction, the directory lock,
+// the page cache let go of what is on disk.
 
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -235,6 +239,53 @@ TEST_F(FileStoreTest, OneProcessPerDataDirectory) {
   auto second = open_file_store(o);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().detail.find("in use"), std::string::npos) << second.error().detail;
+}
+
+/// Pages of `path` in the page cache (mincore over a mapping of it).
+size_t resident_pages(const std::string& path) {
+  const auto size = static_cast<size_t>(fs::file_size(path));
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return SIZE_MAX;
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, ::fileno(f), 0);
+  std::fclose(f);
+  if (p == MAP_FAILED) return SIZE_MAX;
+  std::vector<unsigned char> in((size + page - 1) / page);
+  size_t n = SIZE_MAX;
+  if (::mincore(p, size, in.data()) == 0) {
+    n = 0;
+    for (auto b : in) n += b & 1;
+  }
+  ::munmap(p, size);
+  return n;
+}
+
+TEST_F(FileStoreTest, CommittedPagesLeaveThePageCacheAndTheStoreStillReadsEverything) {
+  struct statfs fsinfo {};
+  ASSERT_EQ(::statfs(dir.c_str(), &fsinfo), 0);
+  if (fsinfo.f_type == TMPFS_MAGIC) GTEST_SKIP() << dir << " is on tmpfs: its pages are the file";
+  auto s = open();
+  // 300 commits of 3-10 KB: ~2 MB, appends that start and end mid-page.
+  const std::string chunk(1000, 'v');
+  std::uint64_t records = 0;
+  for (int i = 0; i < 300; ++i) {
+    Batch b;
+    records += 3 + i % 8;
+    for (int k = 0; k < 3 + i % 8; ++k)
+      b.push_back({"g" + std::to_string(i % 7) + "/" + std::to_string(i) + "." + std::to_string(k),
+                   chunk + std::to_string(i), false});
+    ASSERT_TRUE(s->commit({b}).ok());
+  }
+  const auto pages = fs::file_size(log()) / static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  ASSERT_GT(pages, 400u);
+  // The partly written last page stays (the next append fills it).
+  EXPECT_LE(resident_pages(log()), 2u) << "of " << pages << " pages";
+  EXPECT_EQ(value(*s, "g5/299.2"), chunk + "299");
+  s.reset();
+  auto again = open();
+  EXPECT_EQ(value(*again, "g0/0.0"), chunk + "0") << "replayed from disk";
+  EXPECT_EQ(value(*again, "g5/299.2"), chunk + "299");
+  EXPECT_EQ(again->stats().live_records, records);
 }
 
 }  // namespace
