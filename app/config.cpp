@@ -160,7 +160,7 @@ const std::vector<Option>& options() {
      int_opt(&Config::store_timeout_ms, "store-timeout-ms", 10, 600000)},
     {"actor-timeout-ms", "timeout of one actor-to-actor request (default 2000)",
      int_opt(&Config::actor_timeout_ms, "actor-timeout-ms", 10, 600000)},
-    {"caf-threads", "actor scheduler threads, 0 = one per core (default 0)",
+    {"caf-threads", "actor scheduler threads, 0 = CAF's default: one per core, at least 4 (default 0)",
      int_opt(&Config::caf_threads, "caf-threads", 0, 256)},
     {"store-nice",
      "nice value of the store's writer thread, -20..19: the single writer every order waits on "
