@@ -166,6 +166,18 @@ bool send_pending(caf::stateful_actor<StoreState>* self) {
   return true;
 }
 
+/// Hands the event-log entries of the durable commit `f` to the recent log
+/// (their values moved out: once durable, a commit's writes are needed for
+/// their keys only).
+void publish_log_entries(StoreState& st, StoreState::InFlight& f) {
+  std::vector<RecentLog::Entry> entries;
+  for (size_t i = 0; i < f.written; ++i)
+    for (auto& w : f.batches[i])
+      if (const auto seq = persistence::log_seq(w.key); seq != 0 && !w.erase)
+        entries.emplace_back(seq, std::make_shared<const std::string>(std::move(w.value)));
+  st.health->recent_log.put(std::move(entries));
+}
+
 /// Waits for the oldest commit sent and answers its writers.
 void finish_oldest(caf::stateful_actor<StoreState>* self) {
   auto& st = self->state;
@@ -178,6 +190,7 @@ void finish_oldest(caf::stateful_actor<StoreState>* self) {
   st.last_commit = domain::now_ms();
   note_health(st, result);
   if (result) {
+    publish_log_entries(st, f);
     st.health->log_head.store(std::max(st.health->log_head.load(), f.log_head));
     for (auto& rp : f.waiting) rp.deliver(ok_atom::value);
   } else {

@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/recent_log.hpp"
 #include "persistence/group_versions.hpp"
 
 #include <caf/fwd.hpp>
@@ -43,12 +44,17 @@ namespace troupe::actors {
 /// Whether the store currently works (last commit or ping succeeded). Shared
 /// with readiness; written only by the store actor.
 struct StoreHealth {
+  explicit StoreHealth(size_t recent_log_capacity = 16384) : recent_log(recent_log_capacity) {}
   std::atomic<bool> healthy{true};
   /// The last event-log sequence number made durable (for lag metrics).
   std::atomic<std::uint64_t> log_head{0};
   /// Bumped for the groups of every commit, once it is visible (readers
   /// cache views built from groups against these).
   persistence::GroupVersions groups;
+  /// The latest durable event-log entries, handed over by the store actor
+  /// before it moves `log_head` past them (subscribers read new entries
+  /// here).
+  RecentLog recent_log;
 };
 
 /// The placeholder key of a write that appends an event (see above).

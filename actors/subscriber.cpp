@@ -8,6 +8,8 @@
 
 #include "actors/context.hpp"
 #include "actors/decoded_events.hpp"
+#include "actors/store_actor.hpp"
+#include "actors/recent_log.hpp"
 #include "actors/messages.hpp"
 #include "views/projections.hpp"
 
@@ -112,6 +114,19 @@ void apply_events(Subscriber* self, const std::vector<EventRef>& events, std::ui
       [=](caf::error& e) { retry_later(self, "store: " + from_caf(e).detail); });
 }
 
+/// Decodes log entry `seq` into `fresh`; an unreadable one is logged and
+/// skipped.
+void decode_into(Subscriber* self, std::uint64_t seq, const std::string& value,
+                 std::vector<EventRef>& fresh) {
+  auto e = domain::decode_event(value, seq);
+  if (!e) {
+    spdlog::error("subscriber {}: skipping unreadable event {}: {}", self->state.sub, seq,
+                  e.error().detail);
+    return;
+  }
+  fresh.push_back(std::make_shared<const domain::Event>(std::move(*e)));
+}
+
 /// `recs` (up to `want` log entries after `last`, read from the store)
 /// follow the cached `events`: decoded, shared with the other subscribers,
 /// applied.
@@ -123,18 +138,31 @@ void read_done(Subscriber* self, std::vector<EventRef>& events, std::uint64_t la
     const auto seq = persistence::log_seq(r.key);
     if (seq == 0) continue;
     last = std::max(last, seq);
-    auto e = domain::decode_event(r.value, seq);
-    if (!e) {
-      spdlog::error("subscriber {}: skipping unreadable event {}: {}", s.sub, seq, e.error().detail);
-      continue;
-    }
-    fresh.push_back(std::make_shared<const domain::Event>(std::move(*e)));
+    decode_into(self, seq, r.value, fresh);
   }
   s.ctx->decoded_events->put(fresh);
   events.insert(events.end(), std::make_move_iterator(fresh.begin()),
                 std::make_move_iterator(fresh.end()));
   if (last == s.cursor) return idle(self);
   apply_events(self, events, last, recs.size() >= want);
+}
+
+/// Follows `events` (ending at `last`) with what the recent log holds next,
+/// decoded and shared with the other subscribers; `last` moves to the last
+/// entry taken.
+void take_recent(Subscriber* self, std::vector<EventRef>& events, std::uint64_t& last,
+                 size_t want) {
+  auto& s = self->state;
+  std::vector<RecentLog::Entry> recent;
+  s.ctx->store_health->recent_log.take(last, want, recent);
+  if (recent.empty()) return;
+  std::vector<EventRef> fresh;
+  fresh.reserve(recent.size());
+  for (const auto& [seq, value] : recent) decode_into(self, seq, *value, fresh);
+  last = recent.back().first;
+  s.ctx->decoded_events->put(fresh);
+  events.insert(events.end(), std::make_move_iterator(fresh.begin()),
+                std::make_move_iterator(fresh.end()));
 }
 
 void poll(Subscriber* self) {
@@ -159,10 +187,14 @@ void poll(Subscriber* self) {
   // also make the store actor commit early, splitting its group commits).
   const auto head = s.ctx->store_health->log_head.load();
   if (head <= s.cursor) return idle(self);
-  // What another subscriber has decoded already, then the rest from the store.
+  // What another subscriber has decoded already, then what the store actor
+  // handed over, then the rest (past a gap, or too old for the recent log)
+  // from the store.
   std::vector<EventRef> events;
   s.ctx->decoded_events->take(s.cursor, page_size, events);
-  const std::uint64_t last = events.empty() ? s.cursor : events.back()->seq;
+  std::uint64_t last = events.empty() ? s.cursor : events.back()->seq;
+  if (events.size() < page_size && head > last)
+    take_recent(self, events, last, page_size - events.size());
   if (events.size() >= page_size || head <= last)
     return apply_events(self, events, last, events.size() >= page_size);
   const size_t want = page_size - events.size();

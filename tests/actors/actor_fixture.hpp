@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,9 @@ class ActorFixture : public ::testing::Test {
   std::size_t event_trim_chunk = 1024;
   std::chrono::milliseconds order_idle{10000};
   std::chrono::milliseconds resource_idle{10000};
+  size_t recent_log_capacity = 16384;
+  /// Wraps the file store before anything uses it (e.g. to count calls).
+  std::function<std::shared_ptr<persistence::Store>(std::shared_ptr<persistence::Store>)> wrap_store;
 
   // ---- the running system ----
   std::string dir;
@@ -117,10 +121,12 @@ class ActorFixture : public ::testing::Test {
     auto opened = persistence::open_file_store(opts);
     ASSERT_TRUE(opened.ok()) << opened.error().detail;
     std::shared_ptr<persistence::Store> fs = std::move(*opened);
+    if (wrap_store) fs = wrap_store(std::move(fs));
     directory = std::make_shared<actors::Directory>();
     auto c = std::make_shared<actors::Context>();
     c->directory = directory;
     c->store_adapter = std::move(fs);
+    c->store_health = std::make_shared<actors::StoreHealth>(recent_log_capacity);
     c->gateway = gateway;
     c->payments_options.workers = payment_workers;
     c->payments_options.call_timeout = timeouts.payment;

@@ -307,6 +307,80 @@ TEST_F(Subscribers, AReplayFromTheStartDuplicatesNothing) {
   EXPECT_EQ(events_in(views::report_group("show-1")), 8u);
 }
 
+/// Forwards to the file store, counting the event-log reads.
+class LogReadCounter final : public persistence::Store {
+ public:
+  LogReadCounter(std::shared_ptr<persistence::Store> inner, std::shared_ptr<std::atomic<int>> n)
+      : inner_(std::move(inner)), reads_(std::move(n)) {}
+  std::string describe() const override { return inner_->describe(); }
+  domain::Status commit(const std::vector<persistence::Batch>& b) override { return inner_->commit(b); }
+  bool reads_in_parallel() const override { return inner_->reads_in_parallel(); }
+  domain::Result<std::optional<std::string>> get(const std::string& k) override { return inner_->get(k); }
+  domain::Result<std::vector<persistence::Record>> scan(const std::string& p) override {
+    return inner_->scan(p);
+  }
+  domain::Result<std::vector<persistence::Record>> read_log(std::uint64_t after, size_t limit) override {
+    reads_->fetch_add(1);
+    return inner_->read_log(after, limit);
+  }
+  domain::Result<std::vector<persistence::Record>> scan_group(const std::string& g) override {
+    return inner_->scan_group(g);
+  }
+  persistence::StoreStats stats() const override { return inner_->stats(); }
+  domain::Status ping() override { return inner_->ping(); }
+  domain::Status close() override { return inner_->close(); }
+
+ private:
+  std::shared_ptr<persistence::Store> inner_;
+  std::shared_ptr<std::atomic<int>> reads_;
+};
+
+class LogHandOver : public EventLog {
+ protected:
+  std::shared_ptr<std::atomic<int>> log_reads = std::make_shared<std::atomic<int>>(0);
+  LogHandOver() {
+    wrap_store = [n = log_reads](std::shared_ptr<persistence::Store> s) {
+      return std::make_shared<LogReadCounter>(std::move(s), n);
+    };
+  }
+  /// Places `n` orders of dora's and waits for every view to hold them.
+  void place_and_follow(int n) {
+    ASSERT_TRUE(register_resource(capacity_spec("show-1", 100, 10)).ok());
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(place("show-1", 1, "dora").ok());
+    ASSERT_TRUE(eventually([&] { return rows(views::notifications_group("dora")) == size_t(n); }));
+    ASSERT_TRUE(eventually([&] { return events_in(views::mypage_group("dora")) == size_t(n) * 5; }));
+    ASSERT_TRUE(eventually([&] { return events_in(views::report_group("show-1")) == size_t(n) * 2; }));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(rows(views::notifications_group("dora")), size_t(n)) << "nothing twice";
+    EXPECT_EQ(events_in(views::mypage_group("dora")), size_t(n) * 5);
+  }
+};
+
+TEST_F(LogHandOver, SubscribersTakeNewEntriesFromTheStoreActorWithoutReadingTheStore) {
+  place_and_follow(12);
+  EXPECT_EQ(log_reads->load(), 0);
+}
+
+class TooSmallHandOver : public LogHandOver {
+ protected:
+  TooSmallHandOver() { recent_log_capacity = 2; }
+};
+
+TEST_F(TooSmallHandOver, EntriesItNoLongerHoldsAreReadFromTheStore) {
+  // The notifier stopped: by the time it runs again the recent log holds
+  // only the last 2 of 40 entries.
+  auto subs = directory->service("subscribers");
+  ASSERT_TRUE(ask<ok_atom>(subs, actors::SubscriberControl{"notifier", false}).ok());
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 100, 10)).ok());
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(place("show-1", 1, "dora").ok());
+  ASSERT_TRUE(eventually([&] { return events_in(views::mypage_group("dora")) == 40u; }));
+  ASSERT_TRUE(ask<ok_atom>(subs, actors::SubscriberControl{"notifier", true}).ok());
+  EXPECT_TRUE(eventually([&] { return rows(views::notifications_group("dora")) == 8u; }));
+  EXPECT_GT(log_reads->load(), 0);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(rows(views::notifications_group("dora")), 8u);
+}
+
 TEST_F(Subscribers, ACrashedSubscriberIsRestartedAtItsCursor) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 100, 10)).ok());
   ASSERT_TRUE(place("show-1", 1, "carol").ok());
