@@ -8,9 +8,9 @@
 
 #include "actors/context.hpp"
 #include "actors/decoded_events.hpp"
-#include "actors/store_actor.hpp"
-#include "actors/recent_log.hpp"
 #include "actors/messages.hpp"
+#include "actors/recent_log.hpp"
+#include "actors/store_actor.hpp"
 #include "views/projections.hpp"
 
 namespace troupe::actors {

@@ -368,9 +368,17 @@ EOF
   read -r ok0 u0 pc0 pf0 bt0 <<<"$(codes)"
   for ((r = 1; r <= RUNS; r++)); do
     # siege: its own HOME (it writes ~/.siege and says so on stdout, before
-    # the JSON), bounded by -t and by timeout; 503s count as failed transactions
-    HOME=$TMP/s3/home timeout $((S3_SECS + 60)) siege -R "$TMP/s3/siegerc" -f "$TMP/s3/urls" -c100 -t"${S3_SECS}S" \
-      -T application/json -j >"$TMP/s3/siege-$r.json" 2>"$TMP/s3/siege-$r.err" || warn "siege exited non-zero"
+    # the JSON), bounded by -t and by timeout; 503s count as failed
+    # transactions. timeout -k: siege 4.0.7 can hang at its end with SIGTERM
+    # blocked (seen once: futex-waiting 8 minutes after -t10S), so SIGKILL
+    # follows 5 s later; a run that left no result is made once more.
+    for attempt in 1 2; do
+      if HOME=$TMP/s3/home timeout -k 5 $((S3_SECS + 20)) siege -R "$TMP/s3/siegerc" -f "$TMP/s3/urls" -c100 \
+        -t"${S3_SECS}S" -T application/json -j >"$TMP/s3/siege-$r.json" 2>"$TMP/s3/siege-$r.err"; then break; fi
+      if grep -q '{' "$TMP/s3/siege-$r.json"; then warn "siege exited non-zero"; break; fi
+      warn "siege run $r left no result (attempt $attempt; hung or failed, ended by timeout): $(head -c 200 "$TMP/s3/siege-$r.err")"
+      wait_idle >/dev/null
+    done
     python3 -c 'import json,sys; t=open(sys.argv[1]).read(); j=json.loads(t[t.index("{"):]); print(j["transaction_rate"], j["availability"], j["successful_transactions"]/max(j["elapsed_time"],1e-9), j["response_time"], j["failed_transactions"])' \
       "$TMP/s3/siege-$r.json" >>"$TMP/s3/siege.tsv" || fail "no siege result: $(head -c 300 "$TMP/s3/siege-$r.err")"
     log "siege run $r: $(tail -n1 "$TMP/s3/siege.tsv") (tx/s availability ok/s mean-s failed)"
