@@ -40,15 +40,43 @@ void KeyIndex::change(Map& m, typename Map::key_type k, Write&& w) {
   it->second = std::move(w.value);
 }
 
+KeyIndex::Fields& KeyIndex::Group::part_of(const std::string& field) {
+  return parts.size() == 1 ? parts[0] : parts[std::hash<std::string>{}(field) % parts.size()];
+}
+
+const KeyIndex::Fields& KeyIndex::Group::part_of(const std::string& field) const {
+  return parts.size() == 1 ? parts[0] : parts[std::hash<std::string>{}(field) % parts.size()];
+}
+
+void KeyIndex::split(Group& g) const {
+  Fields one = std::move(g.parts[0]);
+  g.parts = std::vector<Fields>(parts_);
+  for (auto& p : g.parts) p.reserve(2 * one.size() / parts_);
+  while (!one.empty()) {
+    auto node = one.extract(one.begin());  // (moves the node: no copy of key or value)
+    g.part_of(node.key()).insert(std::move(node));
+  }
+}
+
 void KeyIndex::apply(Write&& w) {
   if (const auto seq = log_seq(w.key); seq != 0) return change(log_, seq, std::move(w));
   const size_t cut = field_start(w.key);
   const std::string prefix = w.key.substr(0, cut);
-  if (!w.erase) return change(groups_[prefix], w.key.substr(cut), std::move(w));
-  auto g = groups_.find(prefix);
-  if (g == groups_.end()) return;
-  change(g->second, w.key.substr(cut), std::move(w));
-  if (g->second.empty()) groups_.erase(g);
+  std::string field = w.key.substr(cut);
+  Group* g = nullptr;
+  if (!w.erase) {
+    g = &groups_[prefix];
+  } else {
+    auto it = groups_.find(prefix);
+    if (it == groups_.end()) return;
+    g = &it->second;
+  }
+  Fields& part = g->part_of(field);
+  const size_t before = part.size();
+  change(part, std::move(field), std::move(w));
+  g->size = g->size + part.size() - before;
+  if (g->size == 0) groups_.erase(prefix);
+  else if (g->parts.size() == 1 && g->size >= split_at_) split(*g);
 }
 
 const std::string* KeyIndex::find(const std::string& key) const {
@@ -59,8 +87,10 @@ const std::string* KeyIndex::find(const std::string& key) const {
   const size_t cut = field_start(key);
   auto g = groups_.find(key.substr(0, cut));
   if (g == groups_.end()) return nullptr;
-  auto f = g->second.find(key.substr(cut));
-  return f == g->second.end() ? nullptr : &f->second;
+  const std::string field = key.substr(cut);
+  const Fields& part = g->second.part_of(field);
+  auto f = part.find(field);
+  return f == part.end() ? nullptr : &f->second;
 }
 
 std::vector<Record> KeyIndex::scan(const std::string& prefix) const {
@@ -71,14 +101,16 @@ std::vector<Record> KeyIndex::scan(const std::string& prefix) const {
       auto key = log_key(seq);
       if (starts_with(key, prefix)) out.push_back({std::move(key), value});
     }
-  for (const auto& [group, fields] : groups_) {
+  for (const auto& [group, g] : groups_) {
     if (group.size() >= prefix.size()) {
       if (!starts_with(group, prefix)) continue;
-      for (const auto& [field, value] : fields) out.push_back({group + field, value});
+      for (const auto& fields : g.parts)
+        for (const auto& [field, value] : fields) out.push_back({group + field, value});
     } else if (starts_with(prefix, group)) {
       const std::string rest = prefix.substr(group.size());
-      for (const auto& [field, value] : fields)
-        if (starts_with(field, rest)) out.push_back({group + field, value});
+      for (const auto& fields : g.parts)
+        for (const auto& [field, value] : fields)
+          if (starts_with(field, rest)) out.push_back({group + field, value});
     }
   }
   return out;
@@ -90,8 +122,9 @@ std::vector<Record> KeyIndex::scan_group(const std::string& group) const {
   if (prefix == log_prefix)
     for (const auto& [seq, value] : log_) out.push_back({log_key(seq), value});
   if (auto g = groups_.find(prefix); g != groups_.end()) {
-    out.reserve(out.size() + g->second.size());
-    for (const auto& [field, value] : g->second) out.push_back({prefix + field, value});
+    out.reserve(out.size() + g->second.size);
+    for (const auto& fields : g->second.parts)
+      for (const auto& [field, value] : fields) out.push_back({prefix + field, value});
   }
   return out;
 }
@@ -125,21 +158,31 @@ bool KeyIndex::walk(Walk& w, std::vector<Write>& out, size_t max_records, size_t
     }
     w.log_done = true;
   }
-  for (; w.group < w.groups.size(); ++w.group, w.bucket = 0, w.buckets = 0) {
+  for (; w.group < w.groups.size(); ++w.group, w.part = 0, w.parts = 0, w.bucket = 0, w.buckets = 0) {
     const std::string& prefix = w.groups[w.group];
     auto g = groups_.find(prefix);
     if (g == groups_.end()) continue;  // gone: every record it had was erased
-    const Fields& fields = g->second;
-    // The table grew since the last chunk: its records moved between
-    // buckets, so this group starts over (some come twice; none is missed).
-    if (w.buckets != fields.bucket_count()) {
+    // The group was split since the last chunk: its records moved between
+    // tables, so it starts over (some come twice; none is missed).
+    if (w.parts != g->second.parts.size()) {
+      w.part = 0;
+      w.parts = g->second.parts.size();
       w.bucket = 0;
-      w.buckets = fields.bucket_count();
+      w.buckets = 0;
     }
-    for (; w.bucket < w.buckets; ++w.bucket) {
-      if (full()) return true;
-      for (auto it = fields.begin(w.bucket); it != fields.end(w.bucket); ++it)
-        take(prefix + it->first, it->second);
+    for (; w.part < w.parts; ++w.part, w.bucket = 0, w.buckets = 0) {
+      const Fields& fields = g->second.parts[w.part];
+      // The table grew since the last chunk: its records moved between
+      // buckets, so this table starts over (some come twice; none is missed).
+      if (w.buckets != fields.bucket_count()) {
+        w.bucket = 0;
+        w.buckets = fields.bucket_count();
+      }
+      for (; w.bucket < w.buckets; ++w.bucket) {
+        if (full()) return true;
+        for (auto it = fields.begin(w.bucket); it != fields.end(w.bucket); ++it)
+          take(prefix + it->first, it->second);
+      }
     }
   }
   return false;

@@ -9,6 +9,12 @@
 ///    key cost a ~23-level descent of string compares per write at 1M
 ///    orders, on the single thread every order waits on: the store's cost
 ///    per order grew by two thirds over the first 100,000 orders.)
+///  - A group that reaches `split_at` fields is split into `parts` tables by
+///    the field's hash, once: a table grows by rehashing every record it
+///    holds, on the single writer every order waits on, and the order group
+///    at 1M orders is one table of 1M (s1: index updates up to 21 ms while
+///    it held ~150,000). 1M puts into one group, the slowest put: 130-173 ms
+///    as one table, 4.7 ms split at 8,192 into 64 (the same total time).
 ///  - Event-log entries (`log_key(seq)`) live in an ordered map by sequence
 ///    number: appended at its end, trimmed at its front, read from a cursor.
 ///  - `scan_group` copies one group; `scan` walks the group names (start-up
@@ -38,6 +44,8 @@ namespace troupe::persistence {
 
 class KeyIndex {
  public:
+  explicit KeyIndex(size_t split_at = 8192, size_t parts = 64)
+      : split_at_(split_at), parts_(parts < 2 ? 2 : parts) {}
   /// Applies a put or an erase (an erase of a missing key does nothing).
   void apply(Write&& w);
   /// The value of `key`; null when it has none.
@@ -60,7 +68,9 @@ class KeyIndex {
     std::uint64_t last_seq = 0;
     std::vector<std::string> groups;  ///< the group names when the walk started
     size_t group = 0;                 ///< index into `groups`
-    size_t bucket = 0;                ///< next bucket of that group's table
+    size_t part = 0;                  ///< which of that group's tables
+    size_t parts = 0;                 ///< its number of tables when `part` was set
+    size_t bucket = 0;                ///< next bucket of that table
     size_t buckets = 0;               ///< its bucket count when `bucket` was set
   };
   /// Appends the next live records to `out` (about `max_records` or
@@ -70,11 +80,22 @@ class KeyIndex {
 
  private:
   using Fields = std::unordered_map<std::string, std::string>;
+  /// A group's fields: one table, or `parts_` once it reached `split_at_`.
+  struct Group {
+    std::vector<Fields> parts = std::vector<Fields>(1);
+    size_t size = 0;
+    Fields& part_of(const std::string& field);
+    const Fields& part_of(const std::string& field) const;
+  };
   /// Puts or erases `w` in `m` under `k`, keeping size and live bytes.
   template <class Map>
   void change(Map& m, typename Map::key_type k, Write&& w);
+  /// Spreads a one-table group over `parts_` tables.
+  void split(Group& g) const;
+  const size_t split_at_;
+  const size_t parts_;
   /// Groups by their key prefix: "<group>/", or "" for keys without '/'.
-  std::unordered_map<std::string, Fields> groups_;
+  std::unordered_map<std::string, Group> groups_;
   std::map<std::uint64_t, std::string> log_;
   size_t size_ = 0;
   std::uint64_t live_bytes_ = 0;
