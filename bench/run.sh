@@ -109,7 +109,10 @@ fi
 BUILD_DIR=${BENCH_BUILD_DIR:-build-bench}
 if ((BUILD)); then
   [[ -f scripts/bootstrap.sh ]] && bash scripts/bootstrap.sh
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROUPE_BUILD_TESTS=OFF >/dev/null
+  # A new build dir is made without the tests; one that exists keeps its
+  # settings (BENCH_BUILD_DIR=build used to turn the developer's tests off).
+  no_tests=(-DTROUPE_BUILD_TESTS=OFF); [[ -f $BUILD_DIR/CMakeCache.txt ]] && no_tests=()
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${no_tests[@]}" >/dev/null
   cmake --build "$BUILD_DIR" -j"${BENCH_JOBS:-$(nproc)}" --target troupe troupe-ceiling >/dev/null
 fi
 BIN=$REPO/$BUILD_DIR/app/troupe; CEIL=$REPO/$BUILD_DIR/bench/troupe-ceiling
