@@ -13,8 +13,8 @@
 ///    the field's hash, once: a table grows by rehashing every record it
 ///    holds, on the single writer every order waits on, and the order group
 ///    at 1M orders is one table of 1M (s1: index updates up to 21 ms while
-///    it held ~150,000). 1M puts into one group, the slowest put: 130-173 ms
-///    as one table, 4.7 ms split at 8,192 into 64 (the same total time).
+///    it held ~150,000). 1M puts into one group, the slowest put: 129-180 ms
+///    as one table, 3.2-4.7 ms split at 8,192 into 64 (the same total time).
 ///  - Event-log entries (`log_key(seq)`) live in an ordered map by sequence
 ///    number: appended at its end, trimmed at its front, read from a cursor.
 ///  - `scan_group` copies one group; `scan` walks the group names (start-up
@@ -25,9 +25,10 @@
 ///  - `walk` copies the records out a chunk at a time for a compaction that
 ///    releases the store's lock between chunks: every record that is live
 ///    when the walk starts and not written during it is copied at least
-///    once (a record may come twice when its group's table grew meanwhile;
-///    records written during the walk may come or not — the compaction
-///    replays the frames committed meanwhile on top).
+///    once (a record may come twice when its group's table grew or the
+///    group was split meanwhile; records written during the walk may come
+///    or not — the compaction replays the frames committed meanwhile on
+///    top).
 ///
 /// Not thread-safe: the file store guards it with its lock.
 
