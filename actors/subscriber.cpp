@@ -127,6 +127,14 @@ void decode_into(Subscriber* self, std::uint64_t seq, const std::string& value,
   fresh.push_back(std::make_shared<const domain::Event>(std::move(*e)));
 }
 
+/// Shares the freshly decoded events with the other subscribers and
+/// appends them to `events`.
+void share_and_follow(Subscriber* self, std::vector<EventRef> fresh, std::vector<EventRef>& events) {
+  self->state.ctx->decoded_events->put(fresh);
+  events.insert(events.end(), std::make_move_iterator(fresh.begin()),
+                std::make_move_iterator(fresh.end()));
+}
+
 /// `recs` (up to `want` log entries after `last`, read from the store)
 /// follow the cached `events`: decoded, shared with the other subscribers,
 /// applied.
@@ -140,9 +148,7 @@ void read_done(Subscriber* self, std::vector<EventRef>& events, std::uint64_t la
     last = std::max(last, seq);
     decode_into(self, seq, r.value, fresh);
   }
-  s.ctx->decoded_events->put(fresh);
-  events.insert(events.end(), std::make_move_iterator(fresh.begin()),
-                std::make_move_iterator(fresh.end()));
+  share_and_follow(self, std::move(fresh), events);
   if (last == s.cursor) return idle(self);
   apply_events(self, events, last, recs.size() >= want);
 }
@@ -160,9 +166,7 @@ void take_recent(Subscriber* self, std::vector<EventRef>& events, std::uint64_t&
   fresh.reserve(recent.size());
   for (const auto& [seq, value] : recent) decode_into(self, seq, *value, fresh);
   last = recent.back().first;
-  s.ctx->decoded_events->put(fresh);
-  events.insert(events.end(), std::make_move_iterator(fresh.begin()),
-                std::make_move_iterator(fresh.end()));
+  share_and_follow(self, std::move(fresh), events);
 }
 
 void poll(Subscriber* self) {

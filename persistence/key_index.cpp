@@ -40,21 +40,13 @@ void KeyIndex::change(Map& m, typename Map::key_type k, Write&& w) {
   it->second = std::move(w.value);
 }
 
-KeyIndex::Fields& KeyIndex::Group::part_of(const std::string& field) {
-  return parts.size() == 1 ? parts[0] : parts[std::hash<std::string>{}(field) % parts.size()];
-}
-
-const KeyIndex::Fields& KeyIndex::Group::part_of(const std::string& field) const {
-  return parts.size() == 1 ? parts[0] : parts[std::hash<std::string>{}(field) % parts.size()];
-}
-
 void KeyIndex::split(Group& g) const {
   Fields one = std::move(g.parts[0]);
   g.parts = std::vector<Fields>(parts_);
   for (auto& p : g.parts) p.reserve(2 * one.size() / parts_);
   while (!one.empty()) {
     auto node = one.extract(one.begin());  // (moves the node: no copy of key or value)
-    g.part_of(node.key()).insert(std::move(node));
+    g.parts[g.part_of(node.key())].insert(std::move(node));
   }
 }
 
@@ -71,7 +63,7 @@ void KeyIndex::apply(Write&& w) {
     if (it == groups_.end()) return;
     g = &it->second;
   }
-  Fields& part = g->part_of(field);
+  Fields& part = g->parts[g->part_of(field)];
   const size_t before = part.size();
   change(part, std::move(field), std::move(w));
   g->size = g->size + part.size() - before;
@@ -88,7 +80,7 @@ const std::string* KeyIndex::find(const std::string& key) const {
   auto g = groups_.find(key.substr(0, cut));
   if (g == groups_.end()) return nullptr;
   const std::string field = key.substr(cut);
-  const Fields& part = g->second.part_of(field);
+  const Fields& part = g->second.parts[g->second.part_of(field)];
   auto f = part.find(field);
   return f == part.end() ? nullptr : &f->second;
 }

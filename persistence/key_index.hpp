@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -85,8 +86,10 @@ class KeyIndex {
   struct Group {
     std::vector<Fields> parts = std::vector<Fields>(1);
     size_t size = 0;
-    Fields& part_of(const std::string& field);
-    const Fields& part_of(const std::string& field) const;
+    /// Which table holds `field`.
+    size_t part_of(const std::string& field) const {
+      return parts.size() == 1 ? 0 : std::hash<std::string>{}(field) % parts.size();
+    }
   };
   /// Puts or erases `w` in `m` under `k`, keeping size and live bytes.
   template <class Map>

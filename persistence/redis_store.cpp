@@ -139,15 +139,8 @@ class RedisStore final : public Store {
         hashes.push_back(h);
     }
     std::vector<Record> out;
-    for (const auto& h : hashes) {
-      const std::string base = h.substr(opt_.prefix.size()) + "/";
-      auto st = read_hash(h, [&](std::string_view field, std::string_view value) {
-        std::string key = base;
-        key += field;
-        if (key.compare(0, prefix.size(), prefix) == 0) out.push_back({std::move(key), std::string(value)});
-      });
-      if (!st) return st.error();
-    }
+    for (const auto& h : hashes)
+      if (auto st = read_hash(h, prefix, out); !st) return st.error();
     return sorted_once(std::move(out));
   }
 
@@ -182,13 +175,7 @@ class RedisStore final : public Store {
     drain();
     if (auto st = ensure_connected(false); !st) return st.error();
     std::vector<Record> out;
-    const std::string base = group + "/";
-    auto st = read_hash(opt_.prefix + group, [&](std::string_view field, std::string_view value) {
-      std::string key = base;
-      key += field;
-      out.push_back({std::move(key), std::string(value)});
-    });
-    if (!st) return st.error();
+    if (auto st = read_hash(opt_.prefix + group, "", out); !st) return st.error();
     return sorted_once(std::move(out));
   }
 
@@ -470,10 +457,11 @@ class RedisStore final : public Store {
     return domain::ok_status();
   }
 
-  /// Every field of hash `h`, HSCAN by HSCAN (`opt_.scan_count` a call), to
-  /// `each(field, value)`; a field may come twice (the last read counts).
-  template <class Each>
-  Status read_hash(const std::string& h, Each each) {
+  /// Appends the records of hash `h` (`<prefix>a/b`: keys `a/b/<field>`)
+  /// whose key starts with `only`, HSCAN by HSCAN (`opt_.scan_count` a call);
+  /// a field may come twice (sorted_once keeps the last one read).
+  Status read_hash(const std::string& h, const std::string& only, std::vector<Record>& out) {
+    const std::string base = h.substr(opt_.prefix.size()) + "/";
     std::string cursor = "0";
     const std::string count = std::to_string(std::max<std::size_t>(1, opt_.scan_count));
     do {
@@ -485,22 +473,23 @@ class RedisStore final : public Store {
         return unexpected(r[0], "HSCAN");
       cursor.assign(x->element[0]->str, x->element[0]->len);
       const redisReply* kv = x->element[1];
-      for (size_t i = 0; i + 1 < kv->elements; i += 2)
-        each(std::string_view(kv->element[i]->str, kv->element[i]->len),
-             std::string_view(kv->element[i + 1]->str, kv->element[i + 1]->len));
+      for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+        std::string key = base;
+        key.append(kv->element[i]->str, kv->element[i]->len);
+        if (key.compare(0, only.size(), only) == 0)
+          out.push_back({std::move(key), std::string(kv->element[i + 1]->str, kv->element[i + 1]->len)});
+      }
     } while (cursor != "0");
     return domain::ok_status();
   }
 
   /// `recs` in key order, each key once: the last one read of a repeated key.
   static std::vector<Record> sorted_once(std::vector<Record> recs) {
-    sort_by_key(recs);
-    size_t n = 0;
+    sort_by_key(recs);  // (stable: of a repeated key, the last one read comes last)
+    size_t n = 0;  // recs[0, n): the kept records
     for (size_t i = 0; i < recs.size(); ++i) {
-      if (n > 0 && recs[n - 1].key == recs[i].key)
-        recs[n - 1] = std::move(recs[i]);
-      else if (n++ != i)
-        recs[n - 1] = std::move(recs[i]);
+      if (n == 0 || recs[n - 1].key != recs[i].key) ++n;  // a new key, else it replaces the kept one
+      if (n - 1 != i) recs[n - 1] = std::move(recs[i]);
     }
     recs.resize(n);
     return recs;

@@ -7,12 +7,14 @@
 /// `<prefix>hashes`. A hash is read with HSCAN, `scan_count` fields a call:
 /// one HGETALL of the 1,000,000-field `order` hash held Redis (and every
 /// writer) for over a second and outlasted the command timeout. (HSCAN may
-/// repeat a field: the last one read counts.) Each `commit` is ONE round trip: one EVAL of a small
-/// script that applies every HSET/HDEL of all batches — atomically, like
-/// MULTI/EXEC — but only while `<prefix>fence` still holds the token this
-/// connection set when it connected (INCR). The call returns once Redis
-/// answered. A commit whose answer was lost (in doubt) and that reaches Redis
-/// after a reconnect is refused, so a read after the reconnect is the truth.
+/// repeat a field: the last one read counts.)
+///
+/// Each `commit` is ONE round trip: one EVAL of a small script that applies
+/// every HSET/HDEL of all batches — atomically, like MULTI/EXEC — but only
+/// while `<prefix>fence` still holds the token this connection set when it
+/// connected (INCR). The call returns once Redis answered. A commit whose
+/// answer was lost (in doubt) and that reaches Redis after a reconnect is
+/// refused, so a read after the reconnect is the truth.
 /// (Durability across a Redis crash is Redis's: run it with AOF,
 /// `appendfsync always` for strict durability, `everysec` loses up to 1 s.)
 ///
