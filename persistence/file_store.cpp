@@ -568,7 +568,8 @@ class FileStore final : public Store {
   std::uint64_t prepared_ = 0;  // (write_mu_) the file's size: the log, then zeros (zero_ahead)
   std::uint64_t dropped_to_ = 0;  // (write_mu_) drop_synced_pages has dropped the pages below
   /// zero_ahead keeps at least min, writing chunk at a time (~every 3/4 MiB
-  /// of log): larger chunks made the commit that writes them a p99 outlier.
+  /// of log). In the microbenchmark 4 MiB chunks had a p99 of 2.6 ms per
+  /// commit against 1.7 (the commit that writes them waits for them).
   static constexpr std::uint64_t zero_ahead_chunk = 1ull << 20;
   static constexpr std::uint64_t zero_ahead_min = 256ull << 10;
   std::uint64_t truncated_bytes_ = 0;
