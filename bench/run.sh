@@ -53,8 +53,7 @@
 # Time budget with the defaults, measured on the 2-core development machine
 # (runs at c390a81, 24537d7, 2e10b0a and 47b58bd: 16.7, 15.3, 14.3 and 14.9
 # minutes, 2e10b0a's without the 7.5 min of a hung siege run), over the
-# 10-minute target
-# because of the two 1,000,000-order scale parts:
+# 10-minute target because of the two 1,000,000-order scale parts:
 #   s1 57 s, s1r 33 s, s2 85 s, s3 65 s, s4 32 s   (~4.5 min: 84 wrk runs of 2 s,
 #                                                   3 x 2 s3 runs of 10 s)
 #   scale ~4-4.5 min (1M orders at ~4,600-5,600/s, check, restart)

@@ -160,6 +160,7 @@ class FileStore final : public Store {
     std::lock_guard<std::mutex> wl(write_mu_);
     if (fd_ < 0) return unavailable("store is closed");
     if (!buf.empty()) {
+      const std::uint64_t end = file_size_ + buf.size();
       if (!write_all(fd_, buf.data(), buf.size())) {
         auto err = errno_text("write to " + log_path_ + " failed");
         // Cut off whatever part of the frames reached the file: the failed
@@ -167,7 +168,7 @@ class FileStore final : public Store {
         cut_back();
         return unavailable(err);
       }
-      zero_ahead(file_size_ + buf.size());
+      zero_ahead(end);
       if (opt_.sync && ::fdatasync(fd_) != 0) {
         // After a failed fsync the page cache may still reach the disk later:
         // cut the frames off so the commit is definitely not applied.
@@ -175,8 +176,8 @@ class FileStore final : public Store {
         cut_back();
         return unavailable(err);
       }
-      drop_synced_pages(file_size_ + buf.size());
-      file_size_ += buf.size();
+      drop_synced_pages(end);
+      file_size_ = end;
     }
     {
       std::unique_lock<std::shared_mutex> l(index_mu_);
@@ -400,7 +401,6 @@ class FileStore final : public Store {
     prepared_ = m.size;
     if (pos != m.size && !zero_tail) {
       // A torn or corrupt tail: the batch never became durable as a whole.
-      truncated_bytes_ = m.size - pos;
       if (::ftruncate(fd_, static_cast<off_t>(pos)) != 0)
         return unavailable(errno_text("truncate torn tail of " + log_path_));
       if (opt_.sync) ::fdatasync(fd_);
@@ -572,7 +572,6 @@ class FileStore final : public Store {
   /// commit against 1.7 (the commit that writes them waits for them).
   static constexpr std::uint64_t zero_ahead_chunk = 1ull << 20;
   static constexpr std::uint64_t zero_ahead_min = 256ull << 10;
-  std::uint64_t truncated_bytes_ = 0;
   StoreStats stats_;
   std::mutex compact_mu_;               // guards compactor_
   std::thread compactor_;
