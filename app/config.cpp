@@ -216,8 +216,13 @@ std::string trim(const std::string& s) {
 std::string usage() {
   std::string u =
     "usage: troupe serve [options]\n"
+    "       troupe copy-store TARGET [options]\n"
     "       troupe --help\n\n"
-    "Runs the troupe booking server. Each option can also be set by the\n"
+    "serve runs the troupe booking server. copy-store copies the store serve\n"
+    "would open (--data-dir, or --redis when set) into TARGET, an empty data\n"
+    "directory or an empty Redis (redis://host:port[/db], with --redis-prefix,\n"
+    "--redis-password and --redis-timeout-ms); troupe must not be serving the\n"
+    "source meanwhile. Each option can also be set by the\n"
     "environment variable shown, or by 'name = value' in the --config file.\n"
     "Precedence: flags > environment > config file > defaults.\n\noptions:\n";
   for (const auto& o : options()) {
@@ -257,14 +262,19 @@ domain::Result<Config> parse_config(const std::vector<std::string>& args, char**
         return make_error(ErrorKind::invalid_input, "unknown option --" + name + " (see --help)");
       flags.emplace_back(name, value);
     } else if (c.command.empty()) {
-      if (a != "serve")
+      if (a != "serve" && a != "copy-store")
         return make_error(ErrorKind::invalid_input, "unknown command '" + a + "' (see --help)");
       c.command = a;
+    } else if (c.command == "copy-store" && c.copy_to.empty() && !a.empty()) {
+      c.copy_to = a;
     } else {
       return make_error(ErrorKind::invalid_input, "unexpected argument '" + a + "'");
     }
   }
   if (c.command.empty()) c.command = "serve";
+  if (c.command == "copy-store" && c.copy_to.empty())
+    return make_error(ErrorKind::invalid_input,
+                      "copy-store: where to? (troupe copy-store DIR-or-redis://URL [options])");
 
   std::map<std::string, std::string> env;
   for (char** e = envp; e && *e; ++e) {

@@ -13,7 +13,10 @@
 namespace troupe::app {
 
 struct Config {
-  std::string command;          ///< "serve" or "help"
+  std::string command;          ///< "serve", "copy-store" or "help"
+  /// copy-store: where to (a data directory, or a redis:// URL); the source
+  /// is the store `serve` would open (--data-dir, or --redis when set).
+  std::string copy_to;
   std::string bind = "127.0.0.1";
   int port = 8080;
   std::string data_dir = "./data";

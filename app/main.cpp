@@ -23,8 +23,8 @@
 #include "app/config.hpp"
 #include "http/bridge.hpp"
 #include "http/webhook.hpp"
-#include "persistence/file_store.hpp"
-#include "persistence/redis_store.hpp"
+#include "app/stores.hpp"
+#include "persistence/copy.hpp"
 #include "supervision/supervisor.hpp"
 
 extern char** environ;
@@ -49,37 +49,22 @@ int serve(const app::Config& cfg) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  domain::Result<std::unique_ptr<persistence::Store>> opened =
-    domain::make_error(domain::ErrorKind::internal, "no store");
-  if (cfg.redis_url.empty()) {
-    persistence::FileStoreOptions fso;
-    fso.dir = cfg.data_dir;
-    opened = persistence::open_file_store(fso);
-  } else {
-    auto url = persistence::parse_redis_url(cfg.redis_url);
-    if (!url) {
-      std::fprintf(stderr, "troupe: %s\n", url.error().detail.c_str());
-      return 2;
-    }
-    persistence::RedisStoreOptions rso;
-    rso.url = *url;
-    if (!cfg.redis_password.empty()) rso.url.password = cfg.redis_password;
-    rso.prefix = cfg.redis_prefix;
-    rso.timeout = std::chrono::milliseconds(cfg.redis_timeout_ms);
-    // Redis may still be starting or loading its AOF: retry for a while.
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (int attempt = 1;; ++attempt) {
-      opened = persistence::open_redis_store(rso);
-      if (opened || std::chrono::steady_clock::now() >= give_up) break;
-      if (attempt == 1) spdlog::warn("waiting for redis: {}", opened.error().detail);
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-  }
+  // (Redis may still be starting or loading its AOF: retried for a while.)
+  auto opened = app::open_store(cfg, cfg.data_dir, cfg.redis_url, 30);
   if (!opened) {
     std::fprintf(stderr, "troupe: %s\n", opened.error().detail.c_str());
     return 1;
   }
   std::shared_ptr<persistence::Store> store = std::move(*opened);
+  // A copy that did not finish (troupe copy-store) lacks records: serving it
+  // would forget bookings.
+  if (auto unfinished = store->get(persistence::unfinished_copy_key); !unfinished || *unfinished) {
+    std::fprintf(stderr, "troupe: %s\n",
+                 !unfinished ? unfinished.error().detail.c_str()
+                             : "the store holds an unfinished copy (troupe copy-store was "
+                               "interrupted or failed): empty it and copy again");
+    return 1;
+  }
   spdlog::info("store: {}", store->describe());
 
   caf::actor_system_config caf_cfg;
@@ -238,5 +223,6 @@ int main(int argc, char** argv) {
     std::fputs(app::usage().c_str(), stdout);
     return 0;
   }
+  if (cfg->command == "copy-store") return app::copy_store_command(*cfg);
   return serve(*cfg);
 }

@@ -100,3 +100,20 @@ TEST(Config, HelpListsEveryOptionWithItsVariable) {
                         "--payment-timeout-ms", "--breaker-failures"})
     EXPECT_NE(u.find(s), std::string::npos) << s;
 }
+
+TEST(Config, CopyStoreTakesOneTargetAndTheSourcesOptions) {
+  auto c = parse_config({"copy-store", "redis://127.0.0.1:6379", "--data-dir", "/srv/troupe"}, nullptr);
+  ASSERT_TRUE(c.ok()) << c.error().detail;
+  EXPECT_EQ(c->command, "copy-store");
+  EXPECT_EQ(c->copy_to, "redis://127.0.0.1:6379");
+  EXPECT_EQ(c->data_dir, "/srv/troupe");
+
+  auto none = parse_config({"copy-store", "--data-dir", "/srv/troupe"}, nullptr);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().detail.find("where to"), std::string::npos) << none.error().detail;
+  auto two = parse_config({"copy-store", "/a", "/b"}, nullptr);
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.error().detail.find("unexpected argument '/b'"), std::string::npos) << two.error().detail;
+  auto serve_with_target = parse_config({"serve", "/a"}, nullptr);
+  EXPECT_FALSE(serve_with_target.ok()) << "serve takes no positional argument";
+}
