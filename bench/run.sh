@@ -20,11 +20,20 @@
 #               ratio to s1 at the same c (target >= 0.5) and to the ceiling
 #       scale   register --scale-resources resources, place --scale-orders
 #               orders (embedded): RSS per idle resource, store size, cold start
-#       scale-redis   the same over Redis
+#       scale-redis   over Redis: register --scale-resources resources (RSS
+#               per idle resource), then move the scale part's store (its
+#               resources and orders) into an empty Redis with troupe
+#               copy-store, cold-start troupe on it and check it; see
+#               --scale-redis
 #   --s3-seconds S        siege / wrk duration of one s3 run (default 10; RUNS runs each)
 #   --scale-resources N   resources of the scale parts (default 100000)
 #   --scale-orders M      orders of the scale parts (default 1000000)
 #   --scale-c C           wrk connections of the scale batch client (default 64)
+#   --scale-redis MODE    how scale-redis gets its orders: copy (default: the
+#                         scale part's store, moved by troupe copy-store; the
+#                         orders/s over Redis are s1r's) or http (placed over
+#                         HTTP like scale's, ~5-6 min more; also when the scale
+#                         part does not run)
 #   --scale-timeout S     bound of each scale batch (registering, ordering; default 900);
 #                         a batch whose rate cannot make it stops after 60 s
 #   --stop-timeout S      how long a scale part waits for troupe to exit after SIGTERM
@@ -69,7 +78,7 @@ cd "$(dirname "$SELF")/.."
 REPO=$(pwd)
 
 SECS=2 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s2,s3,s4,scale,scale-redis S3_SECS=10
-SCALE_RES=100000 SCALE_ORD=1000000 SCALE_C=64 SCALE_TIMEOUT=900 OUT="" BUILD=1 KEEP=0
+SCALE_RES=100000 SCALE_ORD=1000000 SCALE_C=64 SCALE_TIMEOUT=900 SCALE_REDIS=copy OUT="" BUILD=1 KEEP=0
 HOT_CAP=1000000 STOP_TIMEOUT=120 MAX_RSS_MIB=$(awk '/MemTotal/ {printf "%d", $2 * 0.6 / 1024}' /proc/meminfo)
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$SELF"; }
 while (($#)); do
@@ -83,6 +92,7 @@ while (($#)); do
     --scale-resources) SCALE_RES=$2; shift ;;
     --scale-orders) SCALE_ORD=$2; shift ;;
     --scale-c) SCALE_C=$2; shift ;;
+    --scale-redis) SCALE_REDIS=$2; shift ;;
     --scale-timeout) SCALE_TIMEOUT=$2; shift ;;
     --max-rss-mib) MAX_RSS_MIB=$2; shift ;;
     --stop-timeout) STOP_TIMEOUT=$2; shift ;;
@@ -93,6 +103,7 @@ while (($#)); do
   esac
   shift
 done
+[[ $SCALE_REDIS == copy || $SCALE_REDIS == http ]] || { echo "run.sh: --scale-redis copy|http" >&2; exit 2; }
 for p in ${ONLY//,/ }; do
   case $p in s1|s1r|s2|s3|s4|scale|scale-redis) ;; *) echo "run.sh: unknown part '$p'" >&2; exit 2 ;; esac
 done
@@ -509,8 +520,63 @@ scale() { # NAME
   [[ $name == scale-redis ]] && stop_redis
   return 0
 }
+# scale_redis_copy: RSS per idle resource on Redis (registering N resources
+# over HTTP, as in scale), then the scale part's store (its N resources and
+# M orders) moved into a second, empty Redis by troupe copy-store, and troupe
+# cold-started on that copy and checked (every resource, every confirmed
+# order, money reconciled with the same simulated gateway's journal).
+scale_redis_copy() {
+  local name=scale-redis n=$SCALE_RES m=$SCALE_ORD cap rss0 rss1 size1 size2 ready rss3 t0 copy_s
+  cap=$(( (m + n - 1) / n * 2 )); ((cap < 100)) && cap=100
+  start_redis "$name"
+  start_troupe "$name"
+  wait_idle >/dev/null; sleep 1
+  rss0=$(rss_kib)
+  batch resources "$n" troupe_resources PREFIX=s- CAPACITY="$cap" || { stop_troupe; stop_redis; return 0; }
+  local reg_s=$BATCH_S
+  wait_idle 300 >/dev/null; sleep 2
+  rss1=$(rss_kib); size1=$(store_size)
+  log "$n resources in ${reg_s}s; RSS $rss0 -> $rss1 KiB; store $size1"
+  stop_troupe; stop_redis
+  # the scale part's store (troupe has stopped: the data dir is free)
+  start_redis "$name-copy"
+  t0=$(date +%s%3N)
+  if ! "$BIN" copy-store "redis://127.0.0.1:$REDIS_PORT" --data-dir "$TMP/scale/data" \
+    </dev/null >"$TMP/$name-copy/copy.log" 2>&1; then
+    fail "copy-store failed: $(tail -n 3 "$TMP/$name-copy/copy.log")"; stop_redis; return 0
+  fi
+  copy_s=$(awk -v ms=$(( $(date +%s%3N) - t0 )) 'BEGIN{printf "%.1f", ms/1000}')
+  log "$(tail -n 1 "$TMP/$name-copy/copy.log")"
+  size2=$(store_size)
+  TNAME=$name; TPORT=$(free_port); TURL=http://127.0.0.1:$TPORT
+  TARGS=(serve --port "$TPORT" --bind 127.0.0.1 --data-dir "$TMP/$name/data" --log-level warn
+         --redis "redis://127.0.0.1:$REDIS_PORT" --gateway-journal "$TMP/scale/data/gateway.journal")
+  local launch; launch=$(date +%s%3N)
+  relaunch_troupe
+  if $PY wait-ready --url "$TURL" --timeout 900 >/dev/null; then
+    ready=$(awk -v ms=$(( $(date +%s%3N) - launch )) 'BEGIN{printf "%.2f", ms/1000}')
+    rss3=$(rss_kib)
+    check "$name after the copy and a cold start" --timeout 300 --expect-resources "$n" --expect-confirmed "$m"
+  else
+    fail "not ready within 900 s of the start on the copy"; ready="> 900" rss3="?"
+  fi
+  line "$name: $n resources (capacity $cap) registered in ${reg_s}s ($(awk -v a="$n" -v s="$reg_s" 'BEGIN{printf "%.0f/s", a/s}')); RSS idle $rss0 KiB -> $rss1 KiB ($(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN{printf "%.2f KiB per idle resource", (b-a)/n}')); store $size1"
+  line "$name: the scale part's $n resources and $m orders moved to an empty Redis by troupe copy-store in ${copy_s}s ($(sed -n 's/.*copied \([0-9]*\) records and \([0-9]*\) event-log.*/\1 records, \2 log entries/p' "$TMP/$name-copy/copy.log")): store $size2"
+  line "$name: cold start on the copy (process start to /health/ready 200) ${ready}s; RSS $rss3 KiB"
+  kill_pid "$TPID" 10; TPID=""
+  stop_redis
+  return 0
+}
 if wants scale; then part_begin scale; scale scale; part_end; fi
-if wants scale-redis; then part_begin scale-redis; scale scale-redis; part_end; fi
+if wants scale-redis; then
+  part_begin scale-redis
+  if [[ $SCALE_REDIS == copy && -d $TMP/scale/data ]]; then scale_redis_copy
+  else
+    [[ $SCALE_REDIS == copy ]] && log "scale-redis: no scale part ran to copy from: its orders are placed over HTTP"
+    scale scale-redis
+  fi
+  part_end
+fi
 
 # ---------------------------------------------------------------- table
 line "time: $(IFS=,; echo "${TIMES[*]}" | sed 's/,/, /g'); total $(( ($(date +%s%3N) - T0) / 1000 )) s"
