@@ -21,9 +21,9 @@
 #include "actors/payment_pool.hpp"
 #include "actors/store_actor.hpp"
 #include "app/config.hpp"
+#include "app/stores.hpp"
 #include "http/bridge.hpp"
 #include "http/webhook.hpp"
-#include "app/stores.hpp"
 #include "persistence/copy.hpp"
 #include "supervision/supervisor.hpp"
 
@@ -53,7 +53,7 @@ int serve(const app::Config& cfg) {
   auto opened = app::open_store(cfg, cfg.data_dir, cfg.redis_url, 30);
   if (!opened) {
     std::fprintf(stderr, "troupe: %s\n", opened.error().detail.c_str());
-    return 1;
+    return opened.error().kind == domain::ErrorKind::invalid_input ? 2 : 1;  // (a bad URL: 2)
   }
   std::shared_ptr<persistence::Store> store = std::move(*opened);
   // A copy that did not finish (troupe copy-store) lacks records: serving it

@@ -94,25 +94,27 @@ Result<CopyProgress> copy_store(Store& from, Store& to, const CopyOptions& optio
                         "): copy into an empty one");
   there->clear();
 
-  auto records = from.scan("");
-  if (!records) return records.error();
-  for (const auto& r : *records)
-    if (r.key == unfinished_copy_key)
-      return make_error(ErrorKind::conflict,
-                        "the source store is itself an unfinished copy (" +
-                          std::string(unfinished_copy_key) + "): nothing was copied");
+  auto unfinished = from.get(unfinished_copy_key);
+  if (!unfinished) return unfinished.error();
+  if (*unfinished)
+    return make_error(ErrorKind::conflict,
+                      "the source store is itself an unfinished copy (" +
+                        std::string(unfinished_copy_key) + "): nothing was copied");
 
   Committer out(to, o);
   // The marker first, alone: whatever lands after it is known to be partial
   // until the last commit erases it.
   if (auto st = out.add({unfinished_copy_key, "troupe copy-store", false}); !st) return st.error();
   if (auto st = out.flush(); !st) return st.error();
-  // (The file store's scan also answers the log entries it keeps; they are
-  // copied below, in order, from read_log.)
-  for (auto& r : *records)
-    if (log_seq(r.key) == 0)
-      if (auto st = out.add({std::move(r.key), std::move(r.value), false}); !st) return st.error();
-  std::vector<Record>().swap(*records);
+  // The records as the source hands them over; the log's entries among them
+  // (the file store's) are skipped: they follow below, in order, from read_log.
+  auto copied = from.each_record([&](std::vector<Record>&& chunk) -> Status {
+    for (auto& r : chunk)
+      if (log_seq(r.key) == 0)
+        if (auto st = out.add({std::move(r.key), std::move(r.value), false}); !st) return st;
+    return domain::ok_status();
+  });
+  if (!copied) return copied.error();
 
   for (std::uint64_t after = 0;;) {
     auto page = from.read_log(after, o.log_page);

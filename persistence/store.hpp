@@ -27,6 +27,7 @@
 ///    hash), which is what the read views use.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,17 @@ class Store {
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   /// All records whose key starts with `prefix`, in key order.
   virtual Result<std::vector<Record>> scan(const std::string& prefix) = 0;
+  /// Every record handed to `sink` a chunk at a time, in no particular
+  /// order, for copying a whole store (copy.hpp); nothing may write
+  /// meanwhile. Chunks may hold event-log entries too (the file store's
+  /// do), which such a reader skips: read_log is the log's reader. The
+  /// first error, of a read or of `sink`, ends it. The default hands over
+  /// scan("") as one chunk.
+  virtual Status each_record(const std::function<Status(std::vector<Record>&&)>& sink) {
+    auto all = scan("");
+    if (!all) return all.error();
+    return sink(std::move(*all));
+  }
   /// Up to `limit` event-log entries with a sequence number above `after`,
   /// in order (keys are log_key(seq)).
   virtual Result<std::vector<Record>> read_log(std::uint64_t after, size_t limit) = 0;

@@ -94,6 +94,25 @@ TEST(Passivation, IdleResourcesStopTheirActorAndComeBackWithTheirBookings) {
   EXPECT_EQ(available(after, "show-r1"), 0);
   EXPECT_EQ(available(after, "show-r2"), 3);
   EXPECT_TRUE(IsProblem(after.post("/v1/orders", seat_order("show-r1", 1, "cust-r")), 409));
+  // A page asks all its resources at once; each answer lands in its row,
+  // also while the actors passivate (200 ms idle) between and during pages.
+  const auto until = Clock::now() + 1500ms;
+  int pages = 0;
+  do {
+    auto page = after.get("/v1/resources?limit=100");
+    ASSERT_EQ(page.status, 200) << page.describe();
+    auto items = page.body_json()["items"];
+    ASSERT_EQ(items.size(), 20u) << page.body;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const std::string id = str(items[i], "id");
+      if (i > 0) {
+        EXPECT_LT(str(items[i - 1], "id"), id);
+      }
+      EXPECT_EQ(jnum(items[i], "available"), id == "show-r1" ? 0 : 3) << id;
+    }
+    ++pages;
+    std::this_thread::sleep_for(std::chrono::milliseconds(pages * 37 % 250));
+  } while (Clock::now() < until);
 }
 
 namespace {
