@@ -573,7 +573,9 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       // instead of arriving as one sweep.
       auto& s = self->state;
       const auto idle = std::chrono::steady_clock::now() - s.last_command;
-      if (may_passivate(s) && idle >= s.ctx->order_idle) return self->quit();  // normal exit
+      // (Not with a message waiting: it would bounce; see the resource's.)
+      if (may_passivate(s) && idle >= s.ctx->order_idle && self->mailbox().empty())
+        return self->quit();  // normal exit
       send_later(self, s.ctx->order_idle, passivate_atom::value);
     },
     [=](restore_atom) {

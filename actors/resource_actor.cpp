@@ -360,10 +360,14 @@ caf::behavior resource_actor(ResourceActor* self, std::shared_ptr<const Context>
     [=](passivate_atom) {
       // Idle (nothing held, owed or in doubt, no command for a while): stop;
       // the directory activates it again from the store when it is needed.
+      // Not while a message waits in the mailbox: it would bounce, and be
+      // sent again to the next activation, which under load could meet its
+      // own passivation timer first (twice, and the request failed).
       auto& st = self->state;
       const auto idle = std::chrono::steady_clock::now() - st.last_command;
       if (idle >= st.ctx->resource_idle && st.capacity.held() == 0 && !st.calendar.has_holds() &&
-          st.owed.empty() && st.in_doubt.empty() && st.holders.empty() && !st.resolving) {
+          st.owed.empty() && st.in_doubt.empty() && st.holders.empty() && !st.resolving &&
+          self->mailbox().empty()) {
         st.ctx->directory->passivate_resource(st.spec.id, self->address());
         return self->quit();  // normal exit
       }

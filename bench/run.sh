@@ -25,7 +25,7 @@
 #               resources and orders) into an empty Redis with troupe
 #               copy-store, cold-start troupe on it and check it; see
 #               --scale-redis
-#   --s3-seconds S        siege / wrk duration of one s3 run (default 10; RUNS runs each)
+#   --s3-seconds S        siege / load duration of one s3 run (default 8; RUNS runs each)
 #   --scale-resources N   resources of the scale parts (default 100000)
 #   --scale-orders M      orders of the scale parts (default 1000000)
 #   --scale-c C           wrk connections of the scale batch client (default 64)
@@ -77,7 +77,7 @@ SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/.."
 REPO=$(pwd)
 
-SECS=2 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s2,s3,s4,scale,scale-redis S3_SECS=10
+SECS=2 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s2,s3,s4,scale,scale-redis S3_SECS=8
 SCALE_RES=100000 SCALE_ORD=1000000 SCALE_C=64 SCALE_TIMEOUT=900 SCALE_REDIS=copy OUT="" BUILD=1 KEEP=0
 HOT_CAP=1000000 STOP_TIMEOUT=120 MAX_RSS_MIB=$(awk '/MemTotal/ {printf "%d", $2 * 0.6 / 1024}' /proc/meminfo)
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$SELF"; }
