@@ -60,16 +60,17 @@
 # s4, the scale batches) are counted in the table and warned about at the end.
 #
 # Time budget with the defaults, measured on the 2-core development machine
-# (runs at c390a81, 24537d7, 2e10b0a and 47b58bd: 16.7, 15.3, 14.3 and 14.9
-# minutes, 2e10b0a's without the 7.5 min of a hung siege run), over the
-# 10-minute target because of the two 1,000,000-order scale parts:
-#   s1 57 s, s1r 33 s, s2 85 s, s3 65 s, s4 32 s   (~4.5 min: 84 wrk runs of 2 s,
-#                                                   3 x 2 s3 runs of 10 s)
-#   scale ~4-4.5 min (1M orders at ~4,600-5,600/s, check, restart)
-#   scale-redis ~5.5-6.5 min (1M orders at ~2,600-3,400/s, check, restart)
+# (runs at 10e4848/77b4f1a and d28b5c5: 605, 646 and 582 s; the machine's
+# noise moves the total by a minute, mostly through the 1M orders):
+#   s1 58 s, s1r 34 s, s2 85 s, s3 53 s, s4 32 s   (~4.5 min: 84 wrk runs of 2 s,
+#                                                   3 x 2 s3 runs of 8 s)
+#   scale ~4-4.5 min (1M orders at ~4,900-5,800/s, check, restart, check)
+#   scale-redis ~1.5 min (100,000 registrations; copy-store of the scale
+#               part's store, ~40-50 s; cold start, check); with
+#               --scale-redis http ~5.5-6.5 min (1M orders at ~2,600-3,400/s)
 # Each part's time is printed in the table's "time" line. Shorter:
 #   --only s1,s1r,s2,s3,s4                     ~4.5 min
-#   --scale-orders 200000 (and the rest)       ~10 min
+#   --scale-orders 200000 (and the rest)       ~6.5 min
 #   -d 2 -r 1 --s3-seconds 5 --scale-resources 2000 --scale-orders 20000   ~2.5 min (a smoke test)
 # The build (if needed) comes on top.
 set -euo pipefail

@@ -130,8 +130,8 @@ TEST(CopyStore, ACopyInAFreshRedisServesTheSameBookingsAndTakesNewOnes) {
   EXPECT_EQ(moved.stop(), 0);
 }
 
+// (Under TROUPE_IT_STORE=redis the source is a Redis: Redis -> data dir.)
 TEST(CopyStore, ACopyInAFreshDataDirIsServedLikeTheOriginal) {
-  TROUPE_IT_EMBEDDED_STORE_ONLY("serves the copy from a data dir");
   TroupeServer source(fast_payments());
   ASSERT_EQ(source.start(), "");
   std::string order_id;
@@ -151,12 +151,16 @@ TEST(CopyStore, ACopyInAFreshDataDirIsServedLikeTheOriginal) {
   ASSERT_EQ(copied.code, 0) << copied.err;
 
   auto args = fast_payments();
-  args.insert(args.end(), {"--data-dir", copy_dir + "/data", "--gateway-journal", source.data_dir() + "/gateway.journal"});
+  // (--redis "": the embedded store, also where the harness passes a Redis)
+  args.insert(args.end(), {"--redis", "", "--data-dir", copy_dir + "/data", "--gateway-journal",
+                           source.data_dir() + "/gateway.journal"});
   TroupeServer moved(args);
   ASSERT_EQ(moved.start(), "");
   auto http = moved.http();
   EXPECT_EQ(get_resource(http, "cp-show"), show_before);
   EXPECT_EQ(str(order_of(http, order_id), "status"), "confirmed");
+  EXPECT_NE(moved.stderr_text().find("store: file:" + copy_dir), std::string::npos)
+      << "served from the data dir: " << moved.stderr_text();
   EXPECT_TRUE(Balanced(http));
   EXPECT_EQ(moved.stop(), 0);
   std::error_code ec;
