@@ -481,19 +481,43 @@ store_size() { # -> "N bytes (what)"
     du -sb "$TMP/$TNAME/data" | awk '{printf "data dir %.1f MiB\n", $1/1048576}'
   fi
 }
+# cold_start LABEL N M: (re)launches troupe with TARGS and times it to
+# /health/ready (sets READY, s, and RSS3, KiB); then everything must be back:
+# N resources and M confirmed orders (from the store: orders at rest have no
+# actor until used), checked as LABEL.
+cold_start() {
+  local label=$1 n=$2 m=$3 launch
+  launch=$(date +%s%3N)
+  relaunch_troupe
+  if $PY wait-ready --url "$TURL" --timeout 900 >/dev/null; then
+    READY=$(awk -v ms=$(( $(date +%s%3N) - launch )) 'BEGIN{printf "%.2f", ms/1000}')
+    RSS3=$(rss_kib)
+    check "$label" --timeout 300 --expect-resources "$n" --expect-confirmed "$m"
+  else
+    fail "$label: not ready within 900 s"; READY="> 900" RSS3="?"
+  fi
+}
+# register_idle NAME N CAP: a fresh troupe (on REDIS_PORT's Redis when set)
+# registers N resources of capacity CAP with the batch client; sets RSS0 and
+# RSS1 (KiB, before and after, once idle), REG_S and SIZE1. 1 if it failed.
+register_idle() {
+  local name=$1 n=$2 cap=$3
+  start_troupe "$name"
+  wait_idle >/dev/null; sleep 1
+  RSS0=$(rss_kib)
+  batch resources "$n" troupe_resources PREFIX=s- CAPACITY="$cap" || return 1
+  REG_S=$BATCH_S
+  wait_idle 300 >/dev/null; sleep 2
+  RSS1=$(rss_kib); SIZE1=$(store_size)
+  log "$n resources in ${REG_S}s; RSS $RSS0 -> $RSS1 KiB; store $SIZE1"
+}
 scale() { # NAME
-  local name=$1 n=$SCALE_RES m=$SCALE_ORD cap cust rss0 rss1 rss2 rss3 ready size1 size2
+  local name=$1 n=$SCALE_RES m=$SCALE_ORD cap cust rss2 size2
   cap=$(( (m + n - 1) / n * 2 )); ((cap < 100)) && cap=100
   cust=$(( m / 10 )); ((cust < 1)) && cust=1
   [[ $name == scale-redis ]] && start_redis "$name"
-  start_troupe "$name"
-  wait_idle >/dev/null; sleep 1
-  rss0=$(rss_kib)
-  batch resources "$n" troupe_resources PREFIX=s- CAPACITY="$cap" || { stop_troupe; stop_redis; return 0; }
-  local reg_s=$BATCH_S
-  wait_idle 300 >/dev/null; sleep 2
-  rss1=$(rss_kib); size1=$(store_size)
-  log "$n resources in ${reg_s}s; RSS $rss0 -> $rss1 KiB; store $size1"
+  register_idle "$name" "$n" "$cap" || { stop_troupe; stop_redis; return 0; }
+  local rss0=$RSS0 rss1=$RSS1 reg_s=$REG_S size1=$SIZE1
   batch orders "$m" troupe_orders_placed_total PREFIX=s- RESOURCES="$n" CUSTOMERS="$cust" || { stop_troupe; stop_redis; return 0; }
   local ord_s=$BATCH_S ord_failed=${BATCH_FAILED:-0} catch
   catch=$(wait_idle 900)
@@ -502,17 +526,8 @@ scale() { # NAME
   size2=$(store_size)
   stop_troupe "$STOP_TIMEOUT"
   local stop_s=$STOP_S
-  local launch; launch=$(date +%s%3N)
-  relaunch_troupe
-  if $PY wait-ready --url "$TURL" --timeout 900 >/dev/null; then
-    ready=$(awk -v ms=$(( $(date +%s%3N) - launch )) 'BEGIN{printf "%.2f", ms/1000}')
-    rss3=$(rss_kib)
-    # Everything is back: every resource and every confirmed order (from the
-    # store: orders at rest have no actor until used).
-    check "$name after the restart" --timeout 300 --expect-resources "$n" --expect-confirmed "$m"
-  else
-    fail "not ready within 900 s of the restart"; ready="> 900" rss3="?"
-  fi
+  cold_start "$name after the restart" "$n" "$m"
+  local ready=$READY rss3=$RSS3
   line "$name: $n resources (capacity $cap) registered in ${reg_s}s ($(awk -v a="$n" -v s="$reg_s" 'BEGIN{printf "%.0f/s", a/s}')); $m orders of $cust customers (wrk -c$SCALE_C) in ${ord_s}s ($(awk -v a="$m" -v s="$ord_s" 'BEGIN{printf "%.0f/s", a/s}'); not 201: $ord_failed), subscribers caught up ${catch}s later"
   line "$name: RSS idle $rss0 KiB -> $rss1 KiB with the resources ($(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN{printf "%.2f KiB per idle resource", (b-a)/n}')) -> $rss2 KiB after the orders ($(awk -v a="$rss1" -v b="$rss2" -v n="$m" 'BEGIN{printf "%.2f KiB per order", (b-a)/n}')) -> $rss3 KiB after the restart"
   line "$name: store $size1 with the resources, $size2 after the orders"
@@ -527,17 +542,11 @@ scale() { # NAME
 # cold-started on that copy and checked (every resource, every confirmed
 # order, money reconciled with the same simulated gateway's journal).
 scale_redis_copy() {
-  local name=scale-redis n=$SCALE_RES m=$SCALE_ORD cap rss0 rss1 size1 size2 ready rss3 t0 copy_s
+  local name=scale-redis n=$SCALE_RES m=$SCALE_ORD cap size2 t0 copy_s
   cap=$(( (m + n - 1) / n * 2 )); ((cap < 100)) && cap=100
   start_redis "$name"
-  start_troupe "$name"
-  wait_idle >/dev/null; sleep 1
-  rss0=$(rss_kib)
-  batch resources "$n" troupe_resources PREFIX=s- CAPACITY="$cap" || { stop_troupe; stop_redis; return 0; }
-  local reg_s=$BATCH_S
-  wait_idle 300 >/dev/null; sleep 2
-  rss1=$(rss_kib); size1=$(store_size)
-  log "$n resources in ${reg_s}s; RSS $rss0 -> $rss1 KiB; store $size1"
+  register_idle "$name" "$n" "$cap" || { stop_troupe; stop_redis; return 0; }
+  local rss0=$RSS0 rss1=$RSS1 reg_s=$REG_S size1=$SIZE1
   stop_troupe; stop_redis
   # the scale part's store (troupe has stopped: the data dir is free)
   start_redis "$name-copy"
@@ -552,15 +561,8 @@ scale_redis_copy() {
   TNAME=$name; TPORT=$(free_port); TURL=http://127.0.0.1:$TPORT
   TARGS=(serve --port "$TPORT" --bind 127.0.0.1 --data-dir "$TMP/$name/data" --log-level warn
          --redis "redis://127.0.0.1:$REDIS_PORT" --gateway-journal "$TMP/scale/data/gateway.journal")
-  local launch; launch=$(date +%s%3N)
-  relaunch_troupe
-  if $PY wait-ready --url "$TURL" --timeout 900 >/dev/null; then
-    ready=$(awk -v ms=$(( $(date +%s%3N) - launch )) 'BEGIN{printf "%.2f", ms/1000}')
-    rss3=$(rss_kib)
-    check "$name after the copy and a cold start" --timeout 300 --expect-resources "$n" --expect-confirmed "$m"
-  else
-    fail "not ready within 900 s of the start on the copy"; ready="> 900" rss3="?"
-  fi
+  cold_start "$name after the copy and a cold start" "$n" "$m"
+  local ready=$READY rss3=$RSS3
   line "$name: $n resources (capacity $cap) registered in ${reg_s}s ($(awk -v a="$n" -v s="$reg_s" 'BEGIN{printf "%.0f/s", a/s}')); RSS idle $rss0 KiB -> $rss1 KiB ($(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN{printf "%.2f KiB per idle resource", (b-a)/n}')); store $size1"
   line "$name: the scale part's $n resources and $m orders moved to an empty Redis by troupe copy-store in ${copy_s}s ($(sed -n 's/.*copied \([0-9]*\) records and \([0-9]*\) event-log.*/\1 records, \2 log entries/p' "$TMP/$name-copy/copy.log")): store $size2"
   line "$name: cold start on the copy (process start to /health/ready 200) ${ready}s; RSS $rss3 KiB"
