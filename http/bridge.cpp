@@ -4,13 +4,13 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <mutex>
-#include <algorithm>
 #include <optional>
 #include <regex>
 
