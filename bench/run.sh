@@ -219,12 +219,18 @@ TPID="" TPORT="" TURL="" TARGS=() TNAME=""
 # start_troupe NAME [serve args]: on a free port; the embedded store in
 # $TMP/NAME/data unless REDIS_PORT is set (then over that Redis)
 start_troupe() {
+  troupe_args "$@"
+  relaunch_troupe
+  $PY wait-ready --url "$TURL" --timeout 60 >/dev/null || { echo "run.sh: troupe not ready" >&2; exit 1; }
+}
+# troupe_args NAME [serve args]: sets TNAME, a free TPORT/TURL and TARGS
+# (the same store choice) without starting anything
+troupe_args() {
   TNAME=$1; shift; mkdir -p "$TMP/$TNAME"
   TPORT=$(free_port); TURL=http://127.0.0.1:$TPORT
   TARGS=(serve --port "$TPORT" --bind 127.0.0.1 --data-dir "$TMP/$TNAME/data" --log-level warn "$@")
   [[ -n $REDIS_PORT ]] && TARGS+=(--redis "redis://127.0.0.1:$REDIS_PORT")
-  relaunch_troupe
-  $PY wait-ready --url "$TURL" --timeout 60 >/dev/null || { echo "run.sh: troupe not ready" >&2; exit 1; }
+  return 0
 }
 relaunch_troupe() {
   echo "=== start $(date -u +%FT%T.%3NZ)" >>"$TMP/$TNAME/troupe.log"
@@ -559,9 +565,7 @@ scale_redis_copy() {
   copy_s=$(awk -v ms=$(( $(date +%s%3N) - t0 )) 'BEGIN{printf "%.1f", ms/1000}')
   log "$(tail -n 1 "$TMP/$name-copy/copy.log")"
   size2=$(store_size)
-  TNAME=$name; TPORT=$(free_port); TURL=http://127.0.0.1:$TPORT
-  TARGS=(serve --port "$TPORT" --bind 127.0.0.1 --data-dir "$TMP/$name/data" --log-level warn
-         --redis "redis://127.0.0.1:$REDIS_PORT" --gateway-journal "$TMP/scale/data/gateway.journal")
+  troupe_args "$name" --gateway-journal "$TMP/scale/data/gateway.journal"
   cold_start "$name after the copy and a cold start" "$n" "$m"
   local ready=$READY rss3=$RSS3
   line "$name: $n resources (capacity $cap) registered in ${reg_s}s ($(awk -v a="$n" -v s="$reg_s" 'BEGIN{printf "%.0f/s", a/s}')); RSS idle $rss0 KiB -> $rss1 KiB ($(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN{printf "%.2f KiB per idle resource", (b-a)/n}')); store $size1"

@@ -149,8 +149,8 @@ struct Bridge::Impl {
   domain::Result<T> request_within(const caf::actor& dest, std::chrono::milliseconds timeout,
                                    OnError on_error, Ts&&... xs) {
     domain::Result<T> out{make_error(ErrorKind::internal, "no answer")};
-    std::unique_ptr<caf::scoped_actor> own;  // on a thread outside the pool
-    auto& holder = handler_thread ? thread_self() : (own = std::make_unique<caf::scoped_actor>(sys, true));
+    std::unique_ptr<caf::scoped_actor> own;
+    auto& holder = self_holder(own);
     auto& self = *holder;
     auto handle = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
     bool timed_out = false;
@@ -164,6 +164,15 @@ struct Bridge::Impl {
                           });
     if (timed_out) holder.reset();
     return out;
+  }
+
+  /// The scoped actor a request waits with: the handler thread's own, or
+  /// on a thread outside the pool a new one kept in `own`. Reset after a
+  /// timeout, so a late answer reaches an actor that is gone.
+  std::unique_ptr<caf::scoped_actor>& self_holder(std::unique_ptr<caf::scoped_actor>& own) {
+    if (handler_thread) return thread_self();
+    own = std::make_unique<caf::scoped_actor>(sys, true);
+    return own;
   }
 
   /// This thread's scoped actor (hidden: it does not hold up shutdown), made
@@ -866,8 +875,8 @@ struct Bridge::Impl {
     const std::vector<std::pair<std::string, caf::actor>>& targets) {
     for (const auto& [id, actor] : targets)
       if (!actor) return make_error(ErrorKind::retry, "resource " + id + " could not be activated; retry");
-    std::unique_ptr<caf::scoped_actor> own;  // on a thread outside the pool
-    auto& holder = handler_thread ? thread_self() : (own = std::make_unique<caf::scoped_actor>(sys, true));
+    std::unique_ptr<caf::scoped_actor> own;
+    auto& holder = self_holder(own);
     auto& self = *holder;
     std::vector<caf::message_id> ids;
     ids.reserve(targets.size());

@@ -17,9 +17,9 @@ class Committer {
 
   Status add(Write w) {
     bytes_ += w.key.size() + w.value.size();
-    if (log_seq(w.key) != 0) {
+    if (const auto seq = log_seq(w.key); seq != 0) {
       pending_.log_entries++;
-      pending_.last_seq = log_seq(w.key);
+      pending_.last_seq = seq;
     } else if (w.key != unfinished_copy_key) {
       pending_.records++;
     }
@@ -92,7 +92,6 @@ Result<CopyProgress> copy_store(Store& from, Store& to, const CopyOptions& optio
                       "the target store is not empty (" + std::to_string(there->size()) +
                         " records" + (there_log->empty() ? "" : " and an event log") +
                         "): copy into an empty one");
-  there->clear();
 
   auto unfinished = from.get(unfinished_copy_key);
   if (!unfinished) return unfinished.error();
@@ -106,12 +105,11 @@ Result<CopyProgress> copy_store(Store& from, Store& to, const CopyOptions& optio
   // until the last commit erases it.
   if (auto st = out.add({unfinished_copy_key, "troupe copy-store", false}); !st) return st.error();
   if (auto st = out.flush(); !st) return st.error();
-  // The records as the source hands them over; the log's entries among them
-  // (the file store's) are skipped: they follow below, in order, from read_log.
+  // The records as the source hands them over; the log's entries follow,
+  // in order, from read_log.
   auto copied = from.each_record([&](std::vector<Record>&& chunk) -> Status {
     for (auto& r : chunk)
-      if (log_seq(r.key) == 0)
-        if (auto st = out.add({std::move(r.key), std::move(r.value), false}); !st) return st;
+      if (auto st = out.add({std::move(r.key), std::move(r.value), false}); !st) return st;
     return domain::ok_status();
   });
   if (!copied) return copied.error();

@@ -208,6 +208,7 @@ class FileStore final : public Store {
   /// unsorted: a copy of 5M records skips sorting them all at once.
   Status each_record(const std::function<Status(std::vector<Record>&&)>& sink) override {
     KeyIndex::Walk walk;
+    walk.log_done = true;  // (the log's entries are read_log's)
     std::vector<Write> chunk;
     for (bool more = true; more;) {
       chunk.clear();

@@ -26,6 +26,7 @@
 ///    group `<group>`; `scan_group` returns one group cheaply (Redis: one
 ///    hash), which is what the read views use.
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -106,15 +107,17 @@ class Store {
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   /// All records whose key starts with `prefix`, in key order.
   virtual Result<std::vector<Record>> scan(const std::string& prefix) = 0;
-  /// Every record handed to `sink` a chunk at a time, in no particular
-  /// order, for copying a whole store (copy.hpp); nothing may write
-  /// meanwhile. Chunks may hold event-log entries too (the file store's
-  /// do), which such a reader skips: read_log is the log's reader. The
+  /// Every record but the event log's entries (read_log reads those)
+  /// handed to `sink` a chunk at a time, in no particular order, for
+  /// copying a whole store (copy.hpp); nothing may write meanwhile. The
   /// first error, of a read or of `sink`, ends it. The default hands over
   /// scan("") as one chunk.
   virtual Status each_record(const std::function<Status(std::vector<Record>&&)>& sink) {
     auto all = scan("");
     if (!all) return all.error();
+    all->erase(std::remove_if(all->begin(), all->end(),
+                              [](const Record& r) { return log_seq(r.key) != 0; }),
+               all->end());
     return sink(std::move(*all));
   }
   /// Up to `limit` event-log entries with a sequence number above `after`,
