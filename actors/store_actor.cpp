@@ -34,6 +34,7 @@ struct StoreState {
     size_t written = 0;          ///< batches[0, written) change views (the rest: a trim chunk)
     std::uint64_t trim_from = 0;  ///< trimmed_upto before its trim chunk
     std::uint64_t log_head = 0;   ///< the head once it is durable
+    std::chrono::steady_clock::time_point sent;
   };
   std::deque<InFlight> in_flight;
   bool flush_scheduled = false;
@@ -161,6 +162,7 @@ bool send_pending(caf::stateful_actor<StoreState>* self) {
     st.trimmed_upto = trim_upto;  // (the next chunk follows it; undone if it fails)
   }
   f.log_head = st.log_head;
+  f.sent = std::chrono::steady_clock::now();
   st.store->send_commit(f.batches);
   st.in_flight.push_back(std::move(f));
   return true;
@@ -184,6 +186,7 @@ void finish_oldest(caf::stateful_actor<StoreState>* self) {
   auto f = std::move(st.in_flight.front());
   st.in_flight.pop_front();
   auto result = st.store->wait_commit();
+  st.health->commit_latency.record(std::chrono::steady_clock::now() - f.sent);
   // Visible now (or in doubt): cached views of these groups are stale.
   for (size_t i = 0; i < f.written; ++i)
     for (const auto& w : f.batches[i]) st.health->groups.changed(w.key);

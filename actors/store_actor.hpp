@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/latency_histogram.hpp"
 #include "actors/recent_log.hpp"
 #include "persistence/group_versions.hpp"
 
@@ -55,6 +56,8 @@ struct StoreHealth {
   /// before it moves `log_head` past them (subscribers read new entries
   /// here).
   RecentLog recent_log;
+  /// How long commits took, sent to durable (for /metrics).
+  LatencyHistogram commit_latency;
 };
 
 /// The placeholder key of a write that appends an event (see above).

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/latency_histogram.hpp"
 #include "actors/messages.hpp"
 #include "actors/reconcile.hpp"
 #include "actors/records.hpp"
@@ -115,6 +116,9 @@ struct Bridge::Impl {
   httplib::Server svr;
   std::atomic<bool> ready{false};
   std::atomic<std::uint64_t> orders_placed{0};  ///< 201s of POST /v1/orders since start
+  /// How long POST /v1/orders took in troupe, from the handler's start to
+  /// the answer (whatever it was); the socket and the client are not in it.
+  actors::LatencyHistogram order_latency;
   ViewCache views_cache{opt.view_cache_entries};
   int bound_port = 0;
   int listen_fd = -1;  ///< the listening socket, seen through set_socket_options
@@ -345,6 +349,11 @@ struct Bridge::Impl {
     allow_only(R"(/v1/resources/([^/]+))", "GET");
 
     svr.Post("/v1/orders", guarded([this](Req req, Res res) {
+      struct Timed {  // recorded however the handler ends
+        actors::LatencyHistogram& h;
+        std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+        ~Timed() { h.record(std::chrono::steady_clock::now() - t0); }
+      } timed{order_latency};
       with_key(req, res, req.body, [&]() -> std::optional<std::string> {
         auto in = parse_order(req.body);  // the key's scope is the body's customer
         if (!in) {
@@ -1065,6 +1074,10 @@ struct Bridge::Impl {
       line("# TYPE troupe_payment_breaker_transitions_total counter");
       line("troupe_payment_breaker_transitions_total " + std::to_string(br->transitions_total));
     }
+    out += order_latency.render("troupe_order_placement_seconds",
+                                "POST /v1/orders in troupe: handler start to answer, any outcome");
+    out += ctx->store_health->commit_latency.render(
+      "troupe_store_commit_seconds", "store commits (a group of writes), sent to durable");
     const auto head = ctx->store_health->log_head.load();
     line("# TYPE troupe_event_log_head gauge");
     line("troupe_event_log_head " + std::to_string(head));

@@ -236,3 +236,27 @@ TEST(Admin, MoneyReconcilesWithTheGatewayThroughDeclinesTimeoutsAndCancels) {
   EXPECT_EQ(g.value("declined", -1), 3) << g.dump();
   EXPECT_EQ(http.get("/v1/resources/show-1").body_json().value("available", -1LL), 1000 - 7 * 2);
 }
+
+TEST(Admin, MetricsTimeEveryOrderPlacementAndEveryStoreCommit) {
+  TroupeServer server(fast_payments());
+  ASSERT_EQ(server.start(), "");
+  auto http = server.http();
+  ASSERT_EQ(http.post("/v1/resources", musical("show-1", 10)).status, 201);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(http.post("/v1/orders", order_body("show-1", 1)).status, 201);
+  EXPECT_EQ(http.post("/v1/orders", order_body("show-1", 0)).status, 400);  // timed too
+  const auto text = http.get("/metrics").body;
+  auto value = [&](const std::string& series) -> double {
+    const auto at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(text.substr(at + series.size() + 2));
+  };
+  EXPECT_EQ(value("troupe_order_placement_seconds_count"), 5) << text;
+  EXPECT_EQ(value("troupe_order_placement_seconds_bucket{le=\"+Inf\"}"), 5) << text;
+  EXPECT_GT(value("troupe_order_placement_seconds_sum"), 0) << text;
+  // Each 201 waited for two commits (the write-ahead and the confirmation).
+  EXPECT_GE(value("troupe_store_commit_seconds_count"), 2) << text;
+  EXPECT_EQ(value("troupe_store_commit_seconds_count"),
+            value("troupe_store_commit_seconds_bucket{le=\"+Inf\"}")) << text;
+  EXPECT_NE(text.find("# TYPE troupe_order_placement_seconds histogram"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE troupe_store_commit_seconds histogram"), std::string::npos);
+}
