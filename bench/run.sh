@@ -60,9 +60,10 @@
 # s4, the scale batches) are counted in the table and warned about at the end.
 #
 # Time budget with the defaults, measured on the 2-core development machine
-# (runs at 77b4f1a, 10e4848, d28b5c5 and 85376ed: 605, 646, 582 and 603 s;
-# the machine's noise moves the total by a minute, mostly through the 1M
-# orders):
+# in slow hours (runs at 77b4f1a, 10e4848, d28b5c5 and 85376ed: 605, 646, 582
+# and 603 s; the machine's noise moves the total by a minute, mostly through
+# the 1M orders); in a fast hour (a2aea92, de8db86: 466 and 473 s) the 1M
+# orders go at ~8,000-8,500/s and scale takes ~2.7 min:
 #   s1 58 s, s1r 34 s, s2 85 s, s3 53 s, s4 32 s   (~4.5 min: 84 wrk runs of 2 s,
 #                                                   3 x 2 s3 runs of 8 s)
 #   scale ~4-4.5 min (1M orders at ~4,900-5,800/s, check, restart, check)
