@@ -11,7 +11,12 @@ void LatencyHistogram::record(std::chrono::steady_clock::duration took) {
   while (i < bounds_us.size() && clamped > bounds_us[i]) ++i;
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   sum_us_.fetch_add(static_cast<std::uint64_t>(clamped), std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t LatencyHistogram::count() const {
+  std::uint64_t n = 0;
+  for (const auto& b : buckets_) n += b.load(std::memory_order_relaxed);
+  return n;
 }
 
 std::string LatencyHistogram::render(const std::string& name, const std::string& help) const {

@@ -21,11 +21,11 @@ public:
   /// `name`'s HELP, TYPE, cumulative `_bucket{le=...}`, `_sum` and `_count` lines.
   std::string render(const std::string& name, const std::string& help) const;
 
-  std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  /// Samples recorded (the buckets' total).
+  std::uint64_t count() const;
 
 private:
   std::array<std::atomic<std::uint64_t>, bounds_us.size() + 1> buckets_{};
-  std::atomic<std::uint64_t> count_{0};
   std::atomic<std::uint64_t> sum_us_{0};
 };
 

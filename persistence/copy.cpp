@@ -16,7 +16,7 @@ class Committer {
   Committer(Store& to, const CopyOptions& o) : to_(to), o_(o) {}
 
   Status add(Write w) {
-    bytes_ += w.key.size() + w.value.size();
+    pending_.bytes += w.key.size() + w.value.size();
     if (const auto seq = log_seq(w.key); seq != 0) {
       pending_.log_entries++;
       pending_.last_seq = seq;
@@ -24,7 +24,7 @@ class Committer {
       pending_.records++;
     }
     batch_.push_back(std::move(w));
-    if (batch_.size() >= o_.batch_writes || bytes_ >= o_.batch_bytes) return send();
+    if (batch_.size() >= o_.batch_writes || pending_.bytes >= o_.batch_bytes) return send();
     return domain::ok_status();
   }
 
@@ -42,12 +42,10 @@ class Committer {
     // One in flight at most: the previous is confirmed before the next
     // starts (it overlapped with gathering this one).
     if (auto st = wait_all(); !st) return st;
-    pending_.bytes = bytes_;
     to_.send_commit({std::move(batch_)});
     sent_ = pending_;
     in_flight_ = true;
     batch_.clear();
-    bytes_ = 0;
     pending_ = {};
     return domain::ok_status();
   }
@@ -69,8 +67,7 @@ class Committer {
   Store& to_;
   const CopyOptions& o_;
   Batch batch_;
-  size_t bytes_ = 0;
-  CopyProgress pending_;  ///< counts of `batch_`
+  CopyProgress pending_;  ///< counts and bytes of `batch_`
   CopyProgress sent_;     ///< counts of the commit in flight
   bool in_flight_ = false;
   CopyProgress done_;

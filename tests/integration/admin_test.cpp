@@ -1,6 +1,7 @@
 // Operations endpoints against the real binary: the supervision tree at
 // /admin/actors, and fault injection at /admin/faults (absent unless enabled).
 
+#include "flow_support.hpp"
 #include "server.hpp"
 
 using namespace troupe_it;
@@ -244,12 +245,8 @@ TEST(Admin, MetricsTimeEveryOrderPlacementAndEveryStoreCommit) {
   ASSERT_EQ(http.post("/v1/resources", musical("show-1", 10)).status, 201);
   for (int i = 0; i < 4; ++i) ASSERT_EQ(http.post("/v1/orders", order_body("show-1", 1)).status, 201);
   EXPECT_EQ(http.post("/v1/orders", order_body("show-1", 0)).status, 400);  // timed too
-  const auto text = http.get("/metrics").body;
-  auto value = [&](const std::string& series) -> double {
-    const auto at = text.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    return std::stod(text.substr(at + series.size() + 2));
-  };
+  const auto text = http.get("/metrics").body;  // one snapshot: its values agree
+  auto value = [&](const std::string& series) { return metric_in(text, series); };
   EXPECT_EQ(value("troupe_order_placement_seconds_count"), 5) << text;
   EXPECT_EQ(value("troupe_order_placement_seconds_bucket{le=\"+Inf\"}"), 5) << text;
   EXPECT_GT(value("troupe_order_placement_seconds_sum"), 0) << text;

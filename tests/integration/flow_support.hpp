@@ -10,6 +10,7 @@
 /// views are read once and checked exactly.
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -193,12 +194,18 @@ inline ::testing::AssertionResult Fault(Http& http, const json& body) {
 inline json subscribers_of(Http& http) { return get_json(http, "/admin/subscribers"); }
 
 /// A gauge or counter of GET /metrics (-1 when absent).
+/// The value of series `name` (with its labels, if any) in a /metrics body;
+/// -1 if absent. For several values that must agree, read one body.
+inline double metric_in(const std::string& body, const std::string& name) {
+  const std::string key = "\n" + name + " ";
+  auto at = body.find(key);
+  return at == std::string::npos ? -1 : std::strtod(body.c_str() + at + key.size(), nullptr);
+}
+
 inline long long metric(Http& http, const std::string& name) {
   auto r = http.get("/metrics");
   if (r.status != 200) return -1;
-  const std::string key = "\n" + name + " ";
-  auto at = r.body.find(key);
-  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + key.size());
+  return static_cast<long long>(metric_in(r.body, name));
 }
 
 /// The entry of subscriber `name` in a /admin/subscribers body (null if absent).

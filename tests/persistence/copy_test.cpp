@@ -151,6 +151,24 @@ TEST_F(CopyTest, EveryRecordAndLogEntryArrivesWithItsSequenceNumber) {
   }
 }
 
+TEST_F(CopyTest, ACommitClosesAtItsByteBoundAndEveryByteIsCounted) {
+  auto from = open("from");
+  fill(*from);
+  std::uint64_t source_bytes = 0;
+  // (scan("") holds the log's entries too)
+  for (const auto& r : everything(*from)) source_bytes += r.key.size() + r.value.size();
+  auto to = open("to");
+  CopyOptions o;
+  o.batch_writes = 1000000;  // only the byte bound closes a commit
+  o.batch_bytes = 256;
+  auto done = copy_store(*from, *to, o);
+  ASSERT_TRUE(done.ok()) << done.error().detail;
+  // The marker's put ("copy/unfinished" = "troupe copy-store") and erase too.
+  EXPECT_EQ(done->bytes, source_bytes + 15 + 17 + 15);
+  EXPECT_GE(done->commits, source_bytes / (256 + 64)) << "commits of about 256 bytes";
+  EXPECT_EQ(everything(*to), everything(*from));
+}
+
 TEST_F(CopyTest, AnEmptySourceMakesAnEmptyCopy) {
   auto from = open("from");
   auto to = open("to");
