@@ -55,8 +55,8 @@ struct Context {
   std::size_t event_trim_chunk = 512;
   /// An order at rest (confirmed, rejected, cancelled) with no command for
   /// about this long is passivated: its actor stops, its record stays, and
-  /// the next command activates it again. 0: never.
-  std::chrono::milliseconds order_idle{10000};
+  /// the next command activates it again. 0: as soon as it comes to rest.
+  std::chrono::milliseconds order_idle{0};
   /// A resource with nothing held or in flight and no command this long
   /// passivates (its actor stops; the directory activates it on demand). 0: never.
   std::chrono::milliseconds resource_idle{300000};

@@ -36,6 +36,10 @@ struct OrderState {
   int refunds_pending = 0;       ///< money going back, not yet confirmed by the pool
   /// When the last command came (passivation waits until it is idle long enough).
   std::chrono::steady_clock::time_point last_command = std::chrono::steady_clock::now();
+  /// A command came. An activation is for a command: it does not stop at
+  /// rest before that command came (e.g. when a refund it says again is
+  /// acknowledged first), or the command would bounce.
+  bool commanded = false;
   static inline const char* name = "order";
 
   /// However the actor ends (crash, shutdown), the caller gets an answer.
@@ -46,6 +50,32 @@ struct OrderState {
 
 using OrderActor = caf::stateful_actor<OrderState>;
 
+/// Nothing to finish and nothing owed: the actor may stop (record kept).
+bool may_passivate(const OrderState& s) {
+  return records::at_rest(s.order) && s.order.phase == s.durable.phase && !s.busy && !s.owes &&
+         !s.in_doubt && !s.settling && !s.unstored && !s.resuming && !s.adopting &&
+         s.refunds_pending == 0;
+}
+
+/// How often an order that passivates at once (order_idle 0) checks again
+/// when it came to rest with something still pending (a refund, a read).
+constexpr std::chrono::milliseconds rest_recheck{1000};
+
+/// When the passivation timer looks again.
+std::chrono::milliseconds passivation_check(const OrderState& s) {
+  return s.ctx->order_idle.count() == 0 ? rest_recheck : s.ctx->order_idle;
+}
+
+/// With order_idle 0 an order stops as soon as it comes to rest: its record
+/// answers reads, the next command activates it. Called where a step ends;
+/// the passivation timer covers every other way to rest. Not with a message
+/// waiting: it would bounce (see the resource's passivation).
+void stop_if_at_rest(OrderActor* self) {
+  auto& s = self->state;
+  if (s.ctx->order_idle.count() == 0 && s.commanded && may_passivate(s) && self->mailbox().empty())
+    self->quit();
+}
+
 void answer(OrderActor* self, const domain::Order& o) {
   auto& s = self->state;
   s.busy = false;
@@ -53,6 +83,7 @@ void answer(OrderActor* self, const domain::Order& o) {
     s.owes = false;
     s.owed.deliver(o);
   }
+  stop_if_at_rest(self);
 }
 
 void answer_error(OrderActor* self, domain::Error e) {
@@ -62,6 +93,7 @@ void answer_error(OrderActor* self, domain::Error e) {
     s.owes = false;
     s.owed.deliver(to_caf(e));
   }
+  stop_if_at_rest(self);
 }
 
 /// Gives money back (refund, or void when `void_only`) until the payment
@@ -71,17 +103,14 @@ void answer_error(OrderActor* self, domain::Error e) {
 void money_back(OrderActor* self, RefundRequest r) {
   ++self->state.refunds_pending;
   timed_request(self, self->state.ctx->payments(), std::chrono::seconds(2), r)
-    .then([=](ok_atom) { --self->state.refunds_pending; },
+    .then(
+      [=](ok_atom) {
+        --self->state.refunds_pending;
+        stop_if_at_rest(self);
+      },
           [=](caf::error&) {
             self->delayed_send(self, std::chrono::milliseconds(500), retry_refund_atom::value, r);
           });
-}
-
-/// Nothing to finish and nothing owed: the actor may stop (record kept).
-bool may_passivate(const OrderState& s) {
-  return records::at_rest(s.order) && s.order.phase == s.durable.phase && !s.busy && !s.owes &&
-         !s.in_doubt && !s.settling && !s.unstored && !s.resuming && !s.adopting &&
-         s.refunds_pending == 0;
 }
 
 /// Requests `msg` of resource `id`'s actor `actor`. A request the actor
@@ -170,6 +199,7 @@ void store_rejection(OrderActor* self) {
       answer_error(self, self->state.rejection);
       self->state.busy = false;
       self->state.unstored = false;
+      stop_if_at_rest(self);
     },
     [=](caf::error& err) {
       answer_error(self, self->state.rejection);
@@ -393,6 +423,7 @@ void adopt_stored(OrderActor* self) {
     s.order = s.durable;
     s.adopting = false;
     s.busy = false;
+    stop_if_at_rest(self);
   });
 }
 
@@ -519,8 +550,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     if (p.status == PaymentStatus::refunded || p.status == PaymentStatus::voided)
       money_back(self, RefundRequest{p.id, p.amount, p.status == PaymentStatus::voided});
   }
-  if (self->state.ctx->order_idle.count() > 0)
-    send_later(self, self->state.ctx->order_idle, passivate_atom::value);
+  send_later(self, passivation_check(self->state), passivate_atom::value);
   self->set_exception_handler([](caf::scheduled_actor* ptr, std::exception_ptr&) -> caf::error {
     auto* me = static_cast<OrderActor*>(ptr);
     spdlog::warn("order {} crashed", me->state.order.id);
@@ -534,6 +564,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
   return {
     [=](PlaceOrder& p) -> caf::result<domain::Order> {
       auto& s = self->state;
+      s.commanded = true;
       if (s.busy || s.order.phase != OrderPhase::placed)
         return to_caf(ErrorKind::conflict, "order " + s.order.id + " was already placed");
       auto res = s.ctx->directory->resource_actor(s.order.resource_id);
@@ -562,6 +593,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     },
     [=](get_atom) -> domain::Order {
       self->state.last_command = std::chrono::steady_clock::now();
+      self->state.commanded = true;
       return self->state.order;
     },
     [=](retry_refund_atom, RefundRequest& r) {
@@ -576,7 +608,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       // (Not with a message waiting: it would bounce; see the resource's.)
       if (may_passivate(s) && idle >= s.ctx->order_idle && self->mailbox().empty())
         return self->quit();  // normal exit
-      send_later(self, s.ctx->order_idle, passivate_atom::value);
+      send_later(self, passivation_check(s), passivate_atom::value);
     },
     [=](restore_atom) {
       // A confirmation sent before the restart may still land (until its
@@ -587,7 +619,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
         if (st.durable.phase == OrderPhase::confirmed || st.durable.is_terminal()) {
           st.order = st.durable;
           st.busy = false;
-          return;
+          return stop_if_at_rest(self);
         }
         st.order = st.durable;
         compensate_interrupted(self);
@@ -604,6 +636,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     [=](cancel_atom) -> caf::result<domain::Order> {
       auto& s = self->state;
       s.last_command = std::chrono::steady_clock::now();
+      s.commanded = true;
       if (s.in_doubt)
         return to_caf(ErrorKind::store_unavailable,
                       "order " + s.order.id + " awaits the store; retry");
@@ -658,6 +691,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     },
     [=](AdvanceStep& a) -> caf::result<domain::Order> {
       self->state.last_command = std::chrono::steady_clock::now();
+      self->state.commanded = true;
       return advance_step(self, a);
     },
     [=](crash_atom) -> ok_atom {

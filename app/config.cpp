@@ -85,7 +85,7 @@ const std::vector<Option>& options() {
      int_opt(&Config::event_retention, "event-retention", 0, 100000000)},
     {"order-idle-ms",
      "an order at rest with no command this long is passivated: actor stopped, record kept, "
-     "activated again on demand; 0 keeps every order actor (default 10000)",
+     "activated again on demand; 0 passivates it as soon as it comes to rest (default 0)",
      int_opt(&Config::order_idle_ms, "order-idle-ms", 0, 86400000)},
     {"resource-idle-ms",
      "a resource with nothing held or in flight and no command this long is passivated: actor "

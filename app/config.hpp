@@ -54,7 +54,7 @@ struct Config {
   std::string webhook_url;      ///< notifications are also POSTed here (empty: none)
   int webhook_timeout_ms = 2000;
   int event_retention = 100000;  ///< event-log entries kept behind the slowest subscriber
-  int order_idle_ms = 10000;     ///< orders at rest idle this long are passivated (0: never)
+  int order_idle_ms = 0;         ///< orders at rest idle this long are passivated (0: at once)
   int resource_idle_ms = 300000; ///< idle resources are passivated after this long (0: never)
 };
 

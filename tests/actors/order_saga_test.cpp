@@ -496,6 +496,41 @@ TEST_F(QuickPassivation, AKeyedRetryRacingThePassivationGetsTheAttempt) {
   EXPECT_EQ(view("show-1").value->available, 1000 - kOrders) << "nothing booked twice";
 }
 
+// order_idle 0 (the default): an order stops as soon as it comes to rest,
+// well before its fallback timer (1 s) could have stopped it.
+class PassivationAtRest : public ActorFixture {
+ protected:
+  PassivationAtRest() { order_idle = std::chrono::milliseconds(0); }
+};
+
+TEST_F(PassivationAtRest, ConfirmedRejectedAndCancelledOrdersStopAtOnceAndCommandsBringThemBack) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  const auto quickly = std::chrono::milliseconds(500);
+  auto o = place("show-1", 2);
+  ASSERT_TRUE(o.ok()) << o.describe();
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }, quickly))
+    << "a confirmed order's actor still runs";
+  // Declined: the rejection is stored, then the actor stops.
+  gateway->failure_rate = 1.0;
+  auto declined = place("show-1", 1);
+  gateway->failure_rate = 0.0;
+  ASSERT_FALSE(declined.ok());
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }, quickly))
+    << "a rejected order's actor still runs";
+  // A command activates the confirmed one from its record; cancelled and
+  // refunded, it stops again.
+  auto c = ask<domain::Order>(order_actor(o.value->id), actors::cancel_atom::value);
+  ASSERT_TRUE(c.ok()) << c.describe();
+  EXPECT_EQ(c.value->phase, OrderPhase::cancelled);
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }, quickly))
+    << "a cancelled order's actor still runs";
+  auto stored = order(o.value->id);
+  ASSERT_TRUE(stored.ok()) << stored.describe();
+  EXPECT_EQ(stored.value->phase, OrderPhase::cancelled);
+  EXPECT_EQ(stored.value->payment.status, PaymentStatus::refunded);
+  EXPECT_EQ(view("show-1").value->available, 10);
+}
+
 TEST_F(Passivation, OnlyUnfinishedSagasAreIndexedAndRestoredAtStart) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
   auto a = place("show-1", 1);

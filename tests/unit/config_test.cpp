@@ -30,7 +30,7 @@ TEST(Config, DefaultsServeOnTheEmbeddedStore) {
   EXPECT_FALSE(c->enable_faults);
   EXPECT_EQ(c->payment_timeout_ms, 610);
   EXPECT_EQ(c->caf_scheduler, "sharing");
-  EXPECT_EQ(c->order_idle_ms, 10000);
+  EXPECT_EQ(c->order_idle_ms, 0);
   EXPECT_EQ(c->resource_idle_ms, 300000);
   EXPECT_EQ(c->store_nice, -10);
 }
