@@ -643,6 +643,22 @@ caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Co
       } else {
         target = c.kind == "resource" ? dir.resource_actor(c.id) : dir.order(c.id);
       }
+      // An order at rest has no actor (it passivated): it is activated from
+      // its record first, so the crash and the restart happen all the same.
+      if (!target && c.kind == "order" && self->state.kind == Kind::orders) {
+        auto rp = self->make_response_promise();
+        const std::string id = c.id;
+        self->request(caf::actor_cast<caf::actor>(self), self->state.ctx->timeouts.store_write * 2,
+                      activate_atom::value, id)
+          .then(
+            [=](caf::actor& a) mutable {
+              spdlog::warn("fault: crashing order {} (activated from its record)", id);
+              caf::anon_send(a, crash_atom::value);
+              rp.deliver(ok_atom::value);
+            },
+            [=](caf::error& e) mutable { rp.deliver(e); });
+        return rp;
+      }
       if (!target) return to_caf(ErrorKind::not_found, c.kind + " " + c.id + " is not running");
       spdlog::warn("fault: crashing {} {}", c.kind, c.id);
       caf::anon_send(target, crash_atom::value);

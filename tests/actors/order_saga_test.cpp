@@ -531,6 +531,30 @@ TEST_F(PassivationAtRest, ConfirmedRejectedAndCancelledOrdersStopAtOnceAndComman
   EXPECT_EQ(view("show-1").value->available, 10);
 }
 
+// The crash fault still reaches an order at rest: it is activated from its
+// record, crashes, and its supervisor restarts it from that record.
+TEST_F(PassivationAtRest, ACrashOfAPassivatedOrderActivatesItAndItRestartsFromItsRecord) {
+  ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
+  auto o = place("show-1", 2);
+  ASSERT_TRUE(o.ok()) << o.describe();
+  ASSERT_TRUE(eventually([&] { return directory->order_count() == 0; }));
+  auto before = supervision_stats();
+  ASSERT_TRUE(before.ok());
+  auto crash = ask<actors::ok_atom>(supervisor, actors::CrashActor{"order", o.value->id});
+  ASSERT_TRUE(crash.ok()) << crash.describe();
+  ASSERT_TRUE(eventually([&] {
+    auto st = supervision_stats();
+    return st.ok() && st.value->restarts > before.value->restarts;
+  })) << "no restart after the crash";
+  auto c = ask<domain::Order>(order_actor(o.value->id), actors::cancel_atom::value);
+  ASSERT_TRUE(c.ok()) << c.describe();
+  EXPECT_EQ(c.value->phase, OrderPhase::cancelled);
+  EXPECT_EQ(view("show-1").value->available, 10);
+  auto missing = ask<actors::ok_atom>(supervisor, actors::CrashActor{"order", "o-nope"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error.kind, ErrorKind::not_found);
+}
+
 TEST_F(Passivation, OnlyUnfinishedSagasAreIndexedAndRestoredAtStart) {
   ASSERT_TRUE(register_resource(capacity_spec("show-1", 10, 100)).ok());
   auto a = place("show-1", 1);
