@@ -108,9 +108,9 @@ void money_back(OrderActor* self, RefundRequest r) {
         --self->state.refunds_pending;
         stop_if_at_rest(self);
       },
-          [=](caf::error&) {
-            self->delayed_send(self, std::chrono::milliseconds(500), retry_refund_atom::value, r);
-          });
+      [=](caf::error&) {
+        self->delayed_send(self, std::chrono::milliseconds(500), retry_refund_atom::value, r);
+      });
 }
 
 /// Requests `msg` of resource `id`'s actor `actor`. A request the actor
