@@ -50,8 +50,8 @@ struct Context {
   std::uint64_t event_retention = 100000;
   /// How often the log is trimmed.
   std::chrono::milliseconds event_trim_every{1000};
-  /// Most log entries erased per commit while trimming (the erases ride
-  /// along with the group commits until the retention bound is reached).
+  /// Most log entries erased per commit while trimming (the log's floor
+  /// rides along with the group commits until the retention bound is reached).
   std::size_t event_trim_chunk = 512;
   /// An order at rest (confirmed, rejected, cancelled) with no command for
   /// about this long is passivated: its actor stops, its record stays, and

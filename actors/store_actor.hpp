@@ -18,9 +18,10 @@
 ///
 /// Retention: every `trim_every` (1 s) the log is trimmed to `log_retention` events behind
 /// the slowest subscriber (their cursors are read from the store), so a
-/// stopped subscriber keeps everything it has not applied yet. The erases
-/// ride along with the group commits, `trim_chunk` per commit, until they
-/// reach that bound (an idle store commits chunks of its own): no stall of
+/// stopped subscriber keeps everything it has not applied yet. The log's
+/// floor (one write: persistence::log_floor_key) rides along with the group
+/// commits, moving up `trim_chunk` entries per commit, until it reaches that
+/// bound (an idle store commits chunks of its own): no stall of
 /// the writers, and no falling behind (one 20,000-entry chunk per round kept
 /// 4.6 M entries after 1 M orders at 28,000 events/s).
 ///

@@ -50,8 +50,17 @@ void KeyIndex::split(Group& g) const {
   }
 }
 
+void KeyIndex::trim_log(std::uint64_t floor) {
+  const auto end = log_.upper_bound(floor);
+  for (auto it = log_.begin(); it != end; it = log_.erase(it)) {
+    live_bytes_ -= record_bytes(std::char_traits<char>::length(log_prefix) + 20, it->second.size());
+    --size_;
+  }
+}
+
 void KeyIndex::apply(Write&& w) {
   if (const auto seq = log_seq(w.key); seq != 0) return change(log_, seq, std::move(w));
+  if (!w.erase && w.key == log_floor_key) trim_log(log_floor_of(w.value));
   const size_t cut = field_start(w.key);
   const std::string prefix = w.key.substr(0, cut);
   std::string field = w.key.substr(cut);

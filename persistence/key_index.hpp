@@ -16,7 +16,8 @@
 ///    it held ~150,000). 1M puts into one group, the slowest put: 129-180 ms
 ///    as one table, 3.2-4.7 ms split at 8,192 into 64 (the same total time).
 ///  - Event-log entries (`log_key(seq)`) live in an ordered map by sequence
-///    number: appended at its end, trimmed at its front, read from a cursor.
+///    number: appended at its end, trimmed at its front (a put of
+///    `log_floor_key`, or an erase per entry), read from a cursor.
 ///  - `scan_group` copies one group; `scan` walks the group names (start-up
 ///    and admin reads only). Both return their records in no particular
 ///    order: `sort_by_key` puts them in key order, which the caller does
@@ -96,6 +97,8 @@ class KeyIndex {
   void change(Map& m, typename Map::key_type k, Write&& w);
   /// Spreads a one-table group over `parts_` tables.
   void split(Group& g) const;
+  /// Erases every log entry up to `floor`.
+  void trim_log(std::uint64_t floor);
   const size_t split_at_;
   const size_t parts_;
   /// Groups by their key prefix: "<group>/", or "" for keys without '/'.

@@ -231,6 +231,7 @@ class RedisStore final : public Store {
     // above the last) then fails the script before it changed anything.
     // The records are gathered meanwhile, with the last write of each key.
     std::vector<std::string> erased_ids;
+    std::uint64_t floor = 0;  ///< the highest log floor put in this commit
     std::vector<const Write*> records;
     std::unordered_map<std::string_view, const Write*> last;
     for (const auto& b : batches) {
@@ -240,6 +241,7 @@ class RedisStore final : public Store {
         if (seq == 0) {
           records.push_back(&w);
           last[w.key] = &w;
+          if (!w.erase && w.key == log_floor_key) floor = std::max(floor, log_floor_of(w.value));
           continue;
         }
         if (w.erase) {
@@ -253,6 +255,11 @@ class RedisStore final : public Store {
       }
     }
     append_grouped(cmd, "XD", log_stream(), erased_ids, 1);
+    if (floor > 0) {
+      cmd.push_back("XT");
+      cmd.push_back(log_stream());
+      cmd.push_back(std::to_string(floor + 1) + "-0");
+    }
     // Records: the last write of each key wins, and each hash gets one HSET
     // (and one HDEL) for all its fields — a commit of ~10 orders wrote the
     // `order` hash ~20 times, one Lua call each.
@@ -337,6 +344,7 @@ class RedisStore final : public Store {
   /// The commit script. ARGV[1] is the fence token, then operations:
   ///   X  stream id value           XADD of one log entry
   ///   XD stream n id...            XDEL of n entries
+  ///   XT stream id                 XTRIM MINID: every entry below id goes
   ///   H  hash n field value ...    HSET of n fields (HN: and SADD to the hashes set)
   ///   D  hash n field ...          HDEL of n fields
   /// (n at most `max_group` values, so unpack stays far below Lua's C stack).
@@ -349,6 +357,9 @@ class RedisStore final : public Store {
       "  if op == 'X' then "
       "    redis.call('XADD', ARGV[i+1], ARGV[i+2], 'e', ARGV[i+3]) "
       "    i = i + 4 "
+      "  elseif op == 'XT' then "
+      "    redis.call('XTRIM', ARGV[i+1], 'MINID', ARGV[i+2]) "
+      "    i = i + 3 "
       "  else "
       "    local key, count = ARGV[i+1], tonumber(ARGV[i+2]) "
       "    local last = i + 2 + count * (((op == 'H') or (op == 'HN')) and 2 or 1) "

@@ -29,6 +29,16 @@ void sort_by_key(std::vector<Record>& records) {
                    [](const Record& a, const Record& b) { return a.key < b.key; });
 }
 
+std::uint64_t log_floor_of(const std::string& value) {
+  if (value.empty() || value.size() > 20) return 0;
+  std::uint64_t v = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
 std::uint64_t log_seq(const std::string& key) {
   constexpr size_t p = 4;
   if (key.size() != p + 20 || key.compare(0, p, log_prefix) != 0) return 0;

@@ -22,6 +22,10 @@
 ///    in the same atomic script as the rest of its commit). Sequence numbers
 ///    are assigned by the single writer in increasing order; gaps are
 ///    allowed. `read_log` returns entries after a sequence number in order.
+///    A put of `log_floor_key` with value N (decimal) also erases every
+///    entry up to N in the same atomic batch (Redis: XTRIM MINID), and stays
+///    as a record: trimming costs one write however many entries go (an
+///    erase of one entry's key works too).
 ///  - Groups: a key `<group>/<field>` whose field has no '/' belongs to the
 ///    group `<group>`; `scan_group` returns one group cheaply (Redis: one
 ///    hash), which is what the read views use.
@@ -71,6 +75,10 @@ std::string log_key(std::uint64_t seq);
 inline constexpr const char* log_prefix = "log/";
 /// The sequence number of a log key; 0 when `key` is not one.
 std::uint64_t log_seq(const std::string& key);
+/// The log's floor: a put of N erases every log entry up to N (see above).
+inline constexpr const char* log_floor_key = "meta/log-floor";
+/// The floor a put of `log_floor_key` names (0 when its value is no number).
+std::uint64_t log_floor_of(const std::string& value);
 
 /// Puts `records` in key order (the order every scan answers in); records
 /// of equal keys keep their order.

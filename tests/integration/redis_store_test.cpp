@@ -45,6 +45,24 @@ class RedisStoreTest : public ::testing::Test {
   }
 };
 
+// The log's floor trims the stream (XTRIM MINID) in the commit that puts it,
+// and is kept as a record.
+TEST_F(RedisStoreTest, ALogFloorTrimsTheStreamInTheSameCommit) {
+  Batch entries;
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) entries.push_back({log_key(seq), "e" + std::to_string(seq), false});
+  ASSERT_TRUE(store->commit({entries}));
+  ASSERT_TRUE(store->commit({Batch{{persistence::log_floor_key, "4", false}, {log_key(7), "e7", false}}}));
+  auto log = store->read_log(0, 100);
+  ASSERT_TRUE(log) << log.error().detail;
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ(log->front().key, log_key(5));
+  EXPECT_EQ(log->back().key, log_key(7));
+  EXPECT_EQ(get(persistence::log_floor_key), "4");
+  // A lower floor trims nothing more.
+  ASSERT_TRUE(store->commit({Batch{{persistence::log_floor_key, "2", false}}}));
+  EXPECT_EQ(store->read_log(0, 100)->size(), 3u);
+}
+
 TEST_F(RedisStoreTest, TheLastWriteOfAKeyWinsAcrossTheBatchesOfACommit) {
   ASSERT_TRUE(store->commit({Batch{{"a/gone", "0", false}}}));
   std::vector<Batch> batches = {

@@ -185,6 +185,40 @@ bool eventually(const std::function<bool()>& ok) {
   return ok();
 }
 
+// The log's floor erases the entries below it when committed, again when
+// the log is replayed at start, and a compaction keeps only what is above.
+TEST_F(FileStoreTest, ALogFloorTrimsTheLogAndTheTrimSurvivesReopenAndCompaction) {
+  const std::string big(1024, 'e');
+  auto expect_log = [&](Store& st, const char* when) {
+    auto log = st.read_log(0, 1000);
+    ASSERT_TRUE(log.ok()) << when;
+    ASSERT_EQ(log->size(), 6u) << when;
+    EXPECT_EQ(log->front().key, log_key(96)) << when;
+    EXPECT_EQ(log->back().key, log_key(101)) << when;
+    EXPECT_EQ(value(st, log_floor_key), "95") << when;
+  };
+  {
+    auto s = open();
+    Batch entries;
+    for (std::uint64_t seq = 1; seq <= 100; ++seq) entries.push_back({log_key(seq), big, false});
+    ASSERT_TRUE(s->commit({entries}).ok());
+    ASSERT_TRUE(s->commit({batch({{log_floor_key, "95"}, {log_key(101), big}})}).ok());
+    expect_log(*s, "committed");
+  }
+  {
+    auto s = open(/*compact_min=*/4096);
+    expect_log(*s, "replayed");
+    // (Compaction runs on a thread of its own; a commit starts the next one.)
+    EXPECT_TRUE(eventually([&] {
+      EXPECT_TRUE(s->commit({batch({{"after", "compaction"}})}).ok());
+      return s->stats().compactions >= 1;
+    }));
+    EXPECT_LT(s->stats().bytes_on_disk, 20 * 1024u) << "the trimmed entries are gone from the file";
+  }
+  auto s = open();
+  expect_log(*s, "replayed after the compaction");
+}
+
 TEST_F(FileStoreTest, CompactionKeepsLiveRecordsAndShrinksTheLog) {
   {
     auto s = open(/*compact_min=*/4096);

@@ -154,6 +154,37 @@ TEST(KeyIndex, AnswersLikeAnOrderedMapOfEveryKey) {
   }
 }
 
+TEST(KeyIndex, ALogFloorErasesEveryEntryUpToItAndStaysAsARecord) {
+  KeyIndex idx;
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) idx.apply(Write{log_key(seq), "event " + std::to_string(seq), false});
+  idx.apply(Write{"order/o-1", "x", false});
+  auto bytes = [](const std::string& key, const std::string& value) { return key.size() + value.size() + 9; };
+  idx.apply(Write{log_floor_key, "6", false});
+  auto left = idx.read_log(0, 100);
+  ASSERT_EQ(left.size(), 4u);
+  EXPECT_EQ(left.front().key, log_key(7));
+  EXPECT_EQ(left.back().key, log_key(10));
+  ASSERT_NE(idx.find(log_floor_key), nullptr);
+  EXPECT_EQ(*idx.find(log_floor_key), "6");
+  EXPECT_EQ(idx.size(), 6u) << "4 entries, the order and the floor";
+  std::uint64_t live = bytes("order/o-1", "x") + bytes(log_floor_key, "6");
+  for (std::uint64_t seq = 7; seq <= 10; ++seq) live += bytes(log_key(seq), "event " + std::to_string(seq));
+  EXPECT_EQ(idx.live_bytes(), live);
+  // A lower floor, one that is no number, or its erase: nothing more goes.
+  idx.apply(Write{log_floor_key, "3", false});
+  idx.apply(Write{log_floor_key, "9x", false});
+  idx.apply(Write{log_floor_key, {}, true});
+  EXPECT_EQ(idx.read_log(0, 100).size(), 4u);
+  // Past the end: the log is empty, and appends go on above it.
+  idx.apply(Write{log_floor_key, "99", false});
+  EXPECT_TRUE(idx.read_log(0, 100).empty());
+  idx.apply(Write{log_key(100), "event 100", false});
+  EXPECT_EQ(idx.read_log(0, 100).size(), 1u);
+  EXPECT_EQ(log_floor_of("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(log_floor_of(""), 0u);
+  EXPECT_EQ(log_floor_of("-1"), 0u);
+}
+
 Model walk_all(const KeyIndex& idx, KeyIndex::Walk& w, size_t chunk) {
   Model out;
   for (bool more = true; more;) {
