@@ -66,14 +66,16 @@ std::chrono::milliseconds passivation_check(const OrderState& s) {
   return s.ctx->order_idle.count() == 0 ? rest_recheck : s.ctx->order_idle;
 }
 
+/// May stop now: nothing pending, and no message waiting (it would bounce;
+/// see the resource's passivation).
+bool may_stop_now(OrderActor* self) { return may_passivate(self->state) && self->mailbox().empty(); }
+
 /// With order_idle 0 an order stops as soon as it comes to rest: its record
 /// answers reads, the next command activates it. Called where a step ends;
-/// the passivation timer covers every other way to rest. Not with a message
-/// waiting: it would bounce (see the resource's passivation).
+/// the passivation timer covers every other way to rest.
 void stop_if_at_rest(OrderActor* self) {
-  auto& s = self->state;
-  if (s.ctx->order_idle.count() == 0 && s.commanded && may_passivate(s) && self->mailbox().empty())
-    self->quit();
+  const auto& s = self->state;
+  if (s.ctx->order_idle.count() == 0 && s.commanded && may_stop_now(self)) self->quit();
 }
 
 void answer(OrderActor* self, const domain::Order& o) {
@@ -605,9 +607,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       // instead of arriving as one sweep.
       auto& s = self->state;
       const auto idle = std::chrono::steady_clock::now() - s.last_command;
-      // (Not with a message waiting: it would bounce; see the resource's.)
-      if (may_passivate(s) && idle >= s.ctx->order_idle && self->mailbox().empty())
-        return self->quit();  // normal exit
+      if (idle >= s.ctx->order_idle && may_stop_now(self)) return self->quit();  // normal exit
       send_later(self, passivation_check(s), passivate_atom::value);
     },
     [=](restore_atom) {

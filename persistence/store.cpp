@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 namespace troupe::persistence {
 
@@ -9,6 +10,17 @@ namespace {
 /// Writes `seq`'s digits backwards from `end` over a run of 20 '0's.
 void put_digits(char* end, std::uint64_t seq) {
   for (; seq > 0; seq /= 10) *--end = static_cast<char>('0' + seq % 10);
+}
+
+/// The number `digits` (1..20 decimal digits) spells; 0 when it is not one.
+std::uint64_t parse_digits(std::string_view digits) {
+  if (digits.empty() || digits.size() > 20) return 0;
+  std::uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
 }
 }  // namespace
 
@@ -29,25 +41,12 @@ void sort_by_key(std::vector<Record>& records) {
                    [](const Record& a, const Record& b) { return a.key < b.key; });
 }
 
-std::uint64_t log_floor_of(const std::string& value) {
-  if (value.empty() || value.size() > 20) return 0;
-  std::uint64_t v = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') return 0;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return v;
-}
+std::uint64_t log_floor_of(const std::string& value) { return parse_digits(value); }
 
 std::uint64_t log_seq(const std::string& key) {
   constexpr size_t p = 4;
   if (key.size() != p + 20 || key.compare(0, p, log_prefix) != 0) return 0;
-  std::uint64_t v = 0;
-  for (size_t i = p; i < key.size(); ++i) {
-    if (key[i] < '0' || key[i] > '9') return 0;
-    v = v * 10 + static_cast<std::uint64_t>(key[i] - '0');
-  }
-  return v;
+  return parse_digits(std::string_view(key).substr(p));
 }
 
 }  // namespace troupe::persistence

@@ -10,8 +10,8 @@
 /// views are read once and checked exactly.
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -193,7 +193,6 @@ inline ::testing::AssertionResult Fault(Http& http, const json& body) {
 
 inline json subscribers_of(Http& http) { return get_json(http, "/admin/subscribers"); }
 
-/// A gauge or counter of GET /metrics (-1 when absent).
 /// The value of series `name` (with its labels, if any) in a /metrics body;
 /// -1 if absent. For several values that must agree, read one body.
 inline double metric_in(const std::string& body, const std::string& name) {
@@ -202,6 +201,7 @@ inline double metric_in(const std::string& body, const std::string& name) {
   return at == std::string::npos ? -1 : std::strtod(body.c_str() + at + key.size(), nullptr);
 }
 
+/// A gauge or counter of GET /metrics (-1 when absent).
 inline long long metric(Http& http, const std::string& name) {
   auto r = http.get("/metrics");
   if (r.status != 200) return -1;
