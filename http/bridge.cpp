@@ -354,14 +354,26 @@ struct Bridge::Impl {
         std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
         ~Timed() { h.record(std::chrono::steady_clock::now() - t0); }
       } timed{order_latency};
+      // The body is parsed once: for the key's scope (the body's customer)
+      // and canonical form when a key came, else just before placing.
+      std::optional<OrderInput> in;
+      std::string canonical;
       with_key(req, res, req.body, [&]() -> std::optional<std::string> {
-        auto in = parse_order(req.body);  // the key's scope is the body's customer
-        if (!in) {
-          send_problem(res, in.error());  // nothing was done: nothing to remember
+        auto parsed = parse_order(req.body, &canonical);
+        if (!parsed) {
+          send_problem(res, parsed.error());  // nothing was done: nothing to remember
           return std::nullopt;
         }
+        in = std::move(*parsed);
         return in->customer_id;
-      }, [&](const std::string& identity) { place_order(req, res, identity); });
+      }, [&](const std::string& identity) {
+        if (!in) {
+          auto parsed = parse_order(req.body);
+          if (!parsed) return send_problem(res, parsed.error());
+          in = std::move(*parsed);
+        }
+        place_order(res, *in, identity);
+      }, &canonical);
     }));
     svr.Get("/v1/orders", guarded([this](Req req, Res res) { list_orders(req, res); }));
     allow_only("/v1/orders", "GET, POST");
@@ -719,16 +731,19 @@ struct Bridge::Impl {
   /// `body` is the part of the body that identifies the request. `run`
   /// gets the request's identity — a hash of customer, key and fingerprint,
   /// empty without a key — from which an order id can be derived.
+  /// `canonical`, when given, is where `scope()` left the body's canonical
+  /// JSON (it parsed the body already: the fingerprint does not again).
   template <class Scope, class Run>
   void with_key(const httplib::Request& req, httplib::Response& res, const std::string& body,
-                Scope scope, Run run) {
+                Scope scope, Run run, const std::string* canonical = nullptr) {
     std::string key;
     if (!idempotency_key(req, res, key)) return;
     if (key.empty()) return run(std::string());
     const std::optional<std::string> customer = scope();
     if (!customer) return;
     idempotency::Claim claim;
-    const auto fp = idempotency::fingerprint(req.method, req.path, body);
+    const auto fp = canonical ? idempotency::fingerprint_canonical(req.method, req.path, *canonical)
+                              : idempotency::fingerprint(req.method, req.path, body);
     const auto d = idem.begin(*customer, key, fp, claim);
     using K = idempotency::Decision::Kind;
     switch (d.kind) {
@@ -955,23 +970,21 @@ struct Bridge::Impl {
     }
   }
 
-  void place_order(const httplib::Request& req, httplib::Response& res, const std::string& identity) {
-    auto in = parse_order(req.body);
-    if (!in) return send_problem(res, in.error());
-    auto spec = ctx->directory->resource_spec(in->resource_id);
+  void place_order(httplib::Response& res, const OrderInput& in, const std::string& identity) {
+    auto spec = ctx->directory->resource_spec(in.resource_id);
     if (!spec)
       return send_problem(res, make_error(ErrorKind::not_found,
-                                          "resource " + in->resource_id + " does not exist"));
-    if (auto st = check_order_for(*in, *spec, domain::now_ms()); !st)
+                                          "resource " + in.resource_id + " does not exist"));
+    if (auto st = check_order_for(in, *spec, domain::now_ms()); !st)
       return send_problem(res, st.error());
     actors::PlaceOrder p;
-    p.resource_id = in->resource_id;
-    p.customer_id = in->customer_id;
-    p.quantity = in->quantity.value_or(0);
-    p.start = in->start.value_or(0);
-    p.end = in->end.value_or(0);
-    p.destination = in->destination.value_or("");
-    p.fee = in->fee.value_or(0);
+    p.resource_id = in.resource_id;
+    p.customer_id = in.customer_id;
+    p.quantity = in.quantity.value_or(0);
+    p.start = in.start.value_or(0);
+    p.end = in.end.value_or(0);
+    p.destination = in.destination.value_or("");
+    p.fee = in.fee.value_or(0);
     // With an Idempotency-Key the order id derives from the request's
     // identity (customer, key, request): a retry after a crash that lost the
     // key's record finds the order instead of placing a second one, and the

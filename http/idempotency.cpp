@@ -1,5 +1,7 @@
 #include "http/idempotency.hpp"
 
+#include "domain/fields.hpp"
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -38,37 +40,34 @@ std::string hex64(std::uint64_t v) {
   return out;
 }
 
-std::string fingerprint(std::string_view method, std::string_view path, std::string_view body) {
+std::string fingerprint_canonical(std::string_view method, std::string_view path,
+                                  std::string_view canonical) {
   std::string text;
-  text.reserve(method.size() + path.size() + body.size() + 2);
-  text.append(method).append(" ").append(path).append("\n");
-  auto j = json::parse(body.begin(), body.end(), nullptr, false);
-  if (!body.empty() && !j.is_discarded())
-    text += j.dump();  // object keys sorted, no spaces: the canonical form
-  else
-    text.append(body);
+  text.reserve(method.size() + path.size() + canonical.size() + 2);
+  text.append(method).append(" ").append(path).append("\n").append(canonical);
   return hex64(fnv1a64(text)) + ":" + std::to_string(text.size());
+}
+
+std::string fingerprint(std::string_view method, std::string_view path, std::string_view body) {
+  auto j = json::parse(body.begin(), body.end(), nullptr, false);
+  if (!body.empty() && !j.is_discarded())  // object keys sorted, no spaces: the canonical form
+    return fingerprint_canonical(method, path, j.dump());
+  return fingerprint_canonical(method, path, body);
 }
 
 std::string store_key(const std::string& customer_id, std::string_view key) {
   return group(customer_id) + "/" + hex64(fnv1a64(key));
 }
 
-std::string encode(const Record& r) {
-  json j = {{"key", r.key},
-            {"fingerprint", r.fingerprint},
-            {"createdAt", r.created_at},
-            {"status", r.response.status},
-            {"contentType", r.response.content_type},
-            {"body", r.response.body}};
-  if (!r.response.location.empty()) j["location"] = r.response.location;
-  return j.dump();
-}
+namespace {
+constexpr std::string_view record_tag = "I1";
 
-domain::Result<Record> decode(std::string_view value) {
+domain::Error corrupt_record() { return make_error(ErrorKind::internal, "corrupt idempotency record"); }
+
+/// The JSON object of the first versions.
+domain::Result<Record> decode_json(std::string_view value) {
   auto j = json::parse(value.begin(), value.end(), nullptr, false);
-  auto bad = [] { return make_error(ErrorKind::internal, "corrupt idempotency record"); };
-  if (!j.is_object()) return bad();
+  if (!j.is_object()) return corrupt_record();
   Record r;
   try {
     r.key = j.at("key").get<std::string>();
@@ -79,8 +78,38 @@ domain::Result<Record> decode(std::string_view value) {
     r.response.body = j.at("body").get<std::string>();
     if (j.contains("location")) r.response.location = j.at("location").get<std::string>();
   } catch (const json::exception&) {
-    return bad();
+    return corrupt_record();
   }
+  return r;
+}
+}  // namespace
+
+std::string encode(const Record& r) {
+  return domain::fields::Writer(record_tag, 96 + r.response.body.size())
+    .add(r.key)
+    .add(r.fingerprint)
+    .add(r.created_at)
+    .add(r.response.status)
+    .add(r.response.content_type)
+    .add(r.response.body)
+    .add(r.response.location)
+    .take();
+}
+
+domain::Result<Record> decode(std::string_view value) {
+  if (!value.empty() && value.front() == '{') return decode_json(value);
+  domain::fields::Reader in(value);
+  if (in.size() != 8 || in.text() != record_tag) return corrupt_record();
+  Record r;
+  r.key = in.text();
+  r.fingerprint = in.text();
+  r.created_at = in.number();
+  const auto status = in.number();
+  r.response.content_type = in.text();
+  r.response.body = in.text();
+  r.response.location = in.text();
+  if (!in.ok() || status < 100 || status > 599) return corrupt_record();
+  r.response.status = static_cast<int>(status);
   return r;
 }
 

@@ -58,6 +58,10 @@ std::string hex64(std::uint64_t v);
 /// canonical JSON when it parses — key order and spacing do not matter —
 /// its raw bytes otherwise): `<hex64 of FNV-1a 64>:<length>` of that text.
 std::string fingerprint(std::string_view method, std::string_view path, std::string_view body);
+/// The same for a body already parsed: `canonical` is its canonical JSON
+/// (nlohmann's dump(): keys sorted, no spaces), so the body is not parsed twice.
+std::string fingerprint_canonical(std::string_view method, std::string_view path,
+                                  std::string_view canonical);
 
 /// `idem/<customerId>/<hex64(fnv1a64(key))>` (the raw key is in the record).
 std::string store_key(const std::string& customer_id, std::string_view key);
@@ -77,6 +81,10 @@ struct Record {
   Response response;
 };
 
+/// The stored form: one line of tab-separated fields (domain/fields.hpp),
+/// tag `I1`, then key, fingerprint, createdAt, status, contentType, body,
+/// location. The answer's body is copied as it is, not escaped into a JSON
+/// string. decode() also reads the JSON object that earlier versions wrote.
 std::string encode(const Record& r);
 domain::Result<Record> decode(std::string_view value);
 

@@ -144,9 +144,10 @@ domain::Result<domain::ResourceSpec> parse_resource(std::string_view body) {
   return domain::normalize(std::move(r));
 }
 
-domain::Result<OrderInput> parse_order(std::string_view body) {
+domain::Result<OrderInput> parse_order(std::string_view body, std::string* canonical) {
   auto j = parse_object(body);
   if (!j) return j.error();
+  if (canonical) *canonical = j->dump();
   if (auto st = only_fields(*j, {"resourceId", "customerId", "quantity", "start", "end",
                                  "destination", "fee"});
       !st)

@@ -30,7 +30,9 @@ struct OrderInput {
   std::optional<std::int64_t> fee;         ///< dispatch mode
 };
 
-domain::Result<OrderInput> parse_order(std::string_view body);
+/// `canonical`, when given, receives the body's canonical JSON (for an
+/// Idempotency-Key's fingerprint: the body is parsed once).
+domain::Result<OrderInput> parse_order(std::string_view body, std::string* canonical = nullptr);
 
 struct StepInput {
   std::string step;

@@ -305,6 +305,34 @@ void restore_orders(KindSup* self, caf::response_promise rp, std::chrono::millis
       [=](caf::error& e) mutable { rp.deliver(e); });
 }
 
+/// Reads order `id`'s record for an order with no actor (the caller checked
+/// the directory). Such an order has every write acknowledged — an order
+/// stops only at rest with its writes durable, and a crashed one is named
+/// by the directory until its restart — so nothing queued at the store
+/// actor concerns it: when the adapter's reads run in parallel (the file
+/// store) the record is read here, without a round trip that would also
+/// make the store actor commit early; otherwise (Redis: one connection,
+/// a read would block this thread) through the store actor.
+template <class OnValue, class OnError>
+void read_order_record(KindSup* self, const std::string& id, OnValue on_value, OnError on_error) {
+  const auto& ctx = self->state.ctx;
+  const auto key = records::order_key(id);
+  if (ctx->store_adapter && ctx->store_adapter->reads_in_parallel()) {
+    auto r = ctx->store_adapter->get(key);
+    if (!r) {
+      caf::error e = to_caf(r.error());
+      return on_error(e);
+    }
+    StoreValue v;
+    if (*r) {
+      v.found = true;
+      v.value = std::move(**r);
+    }
+    return on_value(v);
+  }
+  self->request(ctx->store(), ctx->timeouts.store_write, StoreGet{key}).then(on_value, on_error);
+}
+
 /// The actor of order `id`: the running one, or one spawned from its record
 /// (an order passivated, or at rest since the last start). Concurrent
 /// activations of one order share one store read and one actor.
@@ -321,22 +349,21 @@ void activate_order(KindSup* self, const std::string& id, caf::response_promise 
     self->state.activating.erase(it);
     for (auto& p : promises) p.deliver(answer);
   };
-  self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(id)})
-    .then(
-      [=](StoreValue& v) {
-        if (auto a = self->state.ctx->directory->order(id)) return finish(a);
-        if (!v.found) return finish(to_caf(ErrorKind::not_found, "order " + id + " does not exist"));
-        auto o = records::decode_order(v.value);
-        if (!o) return finish(to_caf(o.error()));
-        // Not at rest without an actor: its restart is pending; decide only
-        // once a confirmation it may have sent is past its deadline.
-        const auto& t = self->state.ctx->timeouts;
-        const auto resume = records::at_rest(*o)
-                              ? std::chrono::milliseconds(0)
-                              : t.actor_call + t.store_write + std::chrono::milliseconds(1000);
-        finish(start_order(self, std::move(*o), resume));
-      },
-      [=](caf::error& e) { finish(e); });
+  read_order_record(self, id,
+    [=](StoreValue& v) {
+      if (auto a = self->state.ctx->directory->order(id)) return finish(a);
+      if (!v.found) return finish(to_caf(ErrorKind::not_found, "order " + id + " does not exist"));
+      auto o = records::decode_order(v.value);
+      if (!o) return finish(to_caf(o.error()));
+      // Not at rest without an actor: its restart is pending; decide only
+      // once a confirmation it may have sent is past its deadline.
+      const auto& t = self->state.ctx->timeouts;
+      const auto resume = records::at_rest(*o)
+                            ? std::chrono::milliseconds(0)
+                            : t.actor_call + t.store_write + std::chrono::milliseconds(1000);
+      finish(start_order(self, std::move(*o), resume));
+    },
+    [=](caf::error& e) { finish(e); });
 }
 
 /// Runs `then(stopped)` once order actor `gone`, which bounced a request,
@@ -427,22 +454,21 @@ void place_keyed(KindSup* self, actors::PlaceOrder p, std::string base, std::uin
   // before a restart). Until its record is read, the id is reserved: a
   // concurrent retry with the same key is told to retry.
   if (!s.looking_up.insert(p.order_id).second) return rp.deliver(keyed_in_progress(p.order_id));
-  self->request(s.ctx->store(), s.ctx->timeouts.store_write, StoreGet{records::order_key(p.order_id)})
-    .then(
-      [=](StoreValue& v) mutable {
-        self->state.looking_up.erase(p.order_id);
-        if (!v.found) {
-          if (self->state.ctx->directory->order(p.order_id)) return place_keyed(self, p, base, attempt, rp);
-          return place_new(self, std::move(p), rp);
-        }
-        auto o = records::decode_order(v.value);
-        if (!o) return rp.deliver(to_caf(o.error()));
-        answer_keyed(self, *o, p, base, attempt, rp);
-      },
-      [=](caf::error& e) mutable {
-        self->state.looking_up.erase(p.order_id);
-        rp.deliver(e);
-      });
+  read_order_record(self, p.order_id,
+    [=](StoreValue& v) mutable {
+      self->state.looking_up.erase(p.order_id);
+      if (!v.found) {
+        if (self->state.ctx->directory->order(p.order_id)) return place_keyed(self, p, base, attempt, rp);
+        return place_new(self, std::move(p), rp);
+      }
+      auto o = records::decode_order(v.value);
+      if (!o) return rp.deliver(to_caf(o.error()));
+      answer_keyed(self, *o, p, base, attempt, rp);
+    },
+    [=](caf::error& e) mutable {
+      self->state.looking_up.erase(p.order_id);
+      rp.deliver(e);
+    });
 }
 
 caf::behavior kind_supervisor(KindSup* self, Kind kind, std::shared_ptr<const Context> ctx,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/requests.hpp"
+
 #include <map>
 #include <string>
 
@@ -63,6 +65,15 @@ TEST(IdempotencyKey, FingerprintAndStoreKey) {
   EXPECT_NE(fingerprint("POST", "/p", R"({"a":1})"), fingerprint("POST", "/p", R"({"a":2})"));
   EXPECT_NE(fingerprint("POST", "/p", ""), fingerprint("POST", "/q", ""));
   EXPECT_NE(fingerprint("POST", "/p", "{bad"), fingerprint("POST", "/p", "{bad "));
+  // A body parsed once (POST /v1/orders with a key): the canonical form it
+  // leaves gives the fingerprint of the body itself, so records stored
+  // before that change still match their retries.
+  const std::string body = R"({ "quantity": 2, "resourceId": "r-1",  "customerId": "c-1" })";
+  std::string canonical;
+  ASSERT_TRUE(parse_order(body, &canonical));
+  EXPECT_EQ(canonical, R"({"customerId":"c-1","quantity":2,"resourceId":"r-1"})");
+  EXPECT_EQ(fingerprint_canonical("POST", "/v1/orders", canonical),
+            fingerprint("POST", "/v1/orders", body));
   const auto k = store_key("cust-1", "my key/with slash");
   EXPECT_EQ(k.rfind("idem/cust-1/", 0), 0u);
   EXPECT_EQ(k.find('/', 12), std::string::npos) << "the field has no '/': " << k;
@@ -77,8 +88,41 @@ TEST(IdempotencyKey, RecordRoundTrip) {
   EXPECT_EQ(d->created_at, 42);
   EXPECT_EQ(d->response.status, 409);
   EXPECT_EQ(d->response.body, "{\"x\":1}");
+  EXPECT_EQ(d->response.content_type, "application/problem+json");
+  EXPECT_EQ(d->response.location, "");
   EXPECT_FALSE(decode("{}"));
   EXPECT_FALSE(decode("not json"));
+  EXPECT_FALSE(decode("I1\tk\tfp"));                             // too few fields
+  EXPECT_FALSE(decode("I1\tk\tfp\tnot a time\t201\tt\tb\t"));  // a number that is none
+  EXPECT_FALSE(decode("I1\tk\tfp\t42\t99\tt\tb\t"));           // no HTTP status
+  EXPECT_FALSE(decode("X1\tk\tfp\t42\t201\tt\tb\t"));          // another record
+}
+
+TEST(IdempotencyKey, TheCompactRecordKeepsTabsNewlinesAndALocation) {
+  Record r{"key\twith tab", "fp", 7,
+           {201, "application/json", "{\"a\":\"line\\nbreak\"}\n\tend\\", "/v1/orders/o-1"}};
+  const auto stored = encode(r);
+  EXPECT_EQ(stored.rfind("I1\t", 0), 0u);
+  EXPECT_EQ(stored.find('\n'), std::string::npos) << "one line";
+  auto d = decode(stored);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->key, r.key);
+  EXPECT_EQ(d->response.status, 201);
+  EXPECT_EQ(d->response.body, r.response.body);
+  EXPECT_EQ(d->response.location, "/v1/orders/o-1");
+}
+
+TEST(IdempotencyKey, RecordsOfEarlierVersionsStillRead) {
+  // The JSON object the first versions stored.
+  auto d = decode(R"({"key":"k","fingerprint":"fp","createdAt":42,"status":201,)"
+                  R"("contentType":"application/json","body":"{\"orderId\":\"o-1\"}",)"
+                  R"("location":"/v1/orders/o-1"})");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->key, "k");
+  EXPECT_EQ(d->created_at, 42);
+  EXPECT_EQ(d->response.status, 201);
+  EXPECT_EQ(d->response.body, R"({"orderId":"o-1"})");
+  EXPECT_EQ(d->response.location, "/v1/orders/o-1");
 }
 
 TEST(IdempotencyKey, FirstRunsThenReplaysOrRefuses) {
