@@ -435,6 +435,7 @@ def cmd_report(a):
         ("ceiling-GET", "ceiling GET (trivial httplib)", None),
         ("s1", "s1 POST /v1/orders, embedded", "ceiling-POST"),
         ("s1r", "s1 POST /v1/orders, Redis", "ceiling-POST"),
+        ("s1k", "s1 POST /v1/orders, keyed, embedded", "ceiling-POST"),
         ("s2o", "s2 GET /v1/orders/{id}", "ceiling-GET"),
         ("s2m", "s2 GET /v1/customers/{id}/mypage", "ceiling-GET"),
         ("s3", "s3 seeds' load, 100 clients", None),

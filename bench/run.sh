@@ -10,6 +10,8 @@
 #       s1      POST /v1/orders on 50 resources, embedded store (fsync per group commit)
 #       s1r     the same over Redis (AOF appendfsync always, as the drills);
 #               adds Redis commands and read events per order
+#       s1k     s1 with an Idempotency-Key on every POST (a key per order), at
+#               c=64 only: what a client that makes its retries safe gets
 #       s2      GET /v1/orders/{id} and GET /v1/customers/{id}/mypage over
 #               2,000 seeded orders of 500 customers (embedded)
 #       s3      the seeds' load: payment 400-620 ms, timeout 610 ms, 100 clients:
@@ -64,14 +66,14 @@
 # and 603 s; the machine's noise moves the total by a minute, mostly through
 # the 1M orders); in a fast hour (a2aea92, de8db86: 466 and 473 s) the 1M
 # orders go at ~8,000-8,500/s and scale takes ~2.7 min:
-#   s1 58 s, s1r 34 s, s2 85 s, s3 53 s, s4 32 s   (~4.5 min: 84 wrk runs of 2 s,
-#                                                   3 x 2 s3 runs of 8 s)
+#   s1 58 s, s1r 34 s, s1k ~15 s, s2 85 s, s3 53 s, s4 32 s   (~4.8 min: 87 wrk runs of 2 s,
+#                                                              3 x 2 s3 runs of 8 s)
 #   scale ~4-4.5 min (1M orders at ~4,900-5,800/s, check, restart, check)
 #   scale-redis ~1.5 min (100,000 registrations; copy-store of the scale
 #               part's store, ~40-50 s; cold start, check); with
 #               --scale-redis http ~5.5-6.5 min (1M orders at ~2,600-3,400/s)
 # Each part's time is printed in the table's "time" line. Shorter:
-#   --only s1,s1r,s2,s3,s4                     ~4.5 min
+#   --only s1,s1r,s1k,s2,s3,s4                 ~4.8 min
 #   --scale-orders 200000 (and the rest)       ~6.5 min
 #   -d 2 -r 1 --s3-seconds 5 --scale-resources 2000 --scale-orders 20000   ~2.5 min (a smoke test)
 # The build (if needed) comes on top.
@@ -80,7 +82,7 @@ SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/.."
 REPO=$(pwd)
 
-SECS=2 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s2,s3,s4,scale,scale-redis S3_SECS=8
+SECS=2 RUNS=3 CONCS=1,16,64,100 ONLY=s1,s1r,s1k,s2,s3,s4,scale,scale-redis S3_SECS=8
 SCALE_RES=100000 SCALE_ORD=1000000 SCALE_C=64 SCALE_TIMEOUT=900 SCALE_REDIS=copy OUT="" BUILD=1 KEEP=0
 HOT_CAP=1000000 STOP_TIMEOUT=120 MAX_RSS_MIB=$(awk '/MemTotal/ {printf "%d", $2 * 0.6 / 1024}' /proc/meminfo)
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$SELF"; }
@@ -108,7 +110,7 @@ while (($#)); do
 done
 [[ $SCALE_REDIS == copy || $SCALE_REDIS == http ]] || { echo "run.sh: --scale-redis copy|http" >&2; exit 2; }
 for p in ${ONLY//,/ }; do
-  case $p in s1|s1r|s2|s3|s4|scale|scale-redis) ;; *) echo "run.sh: unknown part '$p'" >&2; exit 2 ;; esac
+  case $p in s1|s1r|s1k|s2|s3|s4|scale|scale-redis) ;; *) echo "run.sh: unknown part '$p'" >&2; exit 2 ;; esac
 done
 [[ -n $OUT ]] && OUT=$(realpath -m "$OUT")
 wants() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -338,6 +340,18 @@ scenario_orders() { # LABEL: POST /v1/orders on 50 ample resources
 }
 if wants s1; then part_begin s1; scenario_orders s1; part_end; fi
 if wants s1r; then part_begin s1r; start_redis s1r; scenario_orders s1r; stop_redis; part_end; fi
+if wants s1k; then
+  part_begin s1k
+  start_troupe s1k
+  $PY register --url "$TURL" --prefix bench- --count 50 --capacity 1000000000 --price 100
+  wait_idle >/dev/null
+  ALL_CS=("${CS[@]}"); CS=(64)
+  measure s1k POST orders.lua PREFIX=bench- RESOURCES=50 KEYED=1
+  CS=("${ALL_CS[@]}")
+  check s1k
+  stop_troupe
+  part_end
+fi
 
 # ---------------------------------------------------------------- s2
 if wants s2; then
