@@ -275,9 +275,13 @@ struct StoreWrite {
   std::vector<persistence::Batch> batches;
 };
 
-/// Anyone -> store actor: read after every write queued before it.
+/// Anyone -> store actor: read after every write queued before it (the
+/// pending ones are committed first). `unqueued`: the caller knows no write
+/// of this key can be queued (an order with no actor): the record is read
+/// without that early commit, which would split the group commit.
 struct StoreGet {
   std::string key;
+  bool unqueued = false;
 };
 struct StoreScan {
   std::string prefix;
@@ -374,7 +378,7 @@ TROUPE_INSPECT(ChargeRequest, x.payment_id, x.order_id, x.amount, x.capture, x.s
 TROUPE_INSPECT(CaptureRequest, x.payment_id)
 TROUPE_INSPECT(RefundRequest, x.payment_id, x.amount, x.void_only)
 TROUPE_INSPECT(StoreWrite, x.batches)
-TROUPE_INSPECT(StoreGet, x.key)
+TROUPE_INSPECT(StoreGet, x.key, x.unqueued)
 TROUPE_INSPECT(StoreScan, x.prefix)
 TROUPE_INSPECT(StoreValue, x.found, x.value)
 TROUPE_INSPECT(LogRead, x.after, x.limit)

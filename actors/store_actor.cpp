@@ -298,7 +298,7 @@ caf::behavior store_actor(caf::stateful_actor<StoreState>* self,
     },
     [=](flush_atom) { flush(self); },
     [=](StoreGet& g) -> caf::result<StoreValue> {
-      commit_pending(self);
+      if (!g.unqueued) commit_pending(self);
       auto r = self->state.store->get(g.key);
       note_health(self->state, r ? domain::ok_status() : domain::Status(r.error()));
       if (!r) return to_caf(r.error());

@@ -310,9 +310,9 @@ void restore_orders(KindSup* self, caf::response_promise rp, std::chrono::millis
 /// stops only at rest with its writes durable, and a crashed one is named
 /// by the directory until its restart — so nothing queued at the store
 /// actor concerns it: when the adapter's reads run in parallel (the file
-/// store) the record is read here, without a round trip that would also
-/// make the store actor commit early; otherwise (Redis: one connection,
-/// a read would block this thread) through the store actor.
+/// store) the record is read here; otherwise (Redis: one connection, a
+/// read would block this thread) through the store actor — either way
+/// without the early commit a store-actor read makes first.
 template <class OnValue, class OnError>
 void read_order_record(KindSup* self, const std::string& id, OnValue on_value, OnError on_error) {
   const auto& ctx = self->state.ctx;
@@ -330,7 +330,7 @@ void read_order_record(KindSup* self, const std::string& id, OnValue on_value, O
     }
     return on_value(v);
   }
-  self->request(ctx->store(), ctx->timeouts.store_write, StoreGet{key}).then(on_value, on_error);
+  self->request(ctx->store(), ctx->timeouts.store_write, StoreGet{key, true}).then(on_value, on_error);
 }
 
 /// The actor of order `id`: the running one, or one spawned from its record
