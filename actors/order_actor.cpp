@@ -42,6 +42,12 @@ struct OrderState {
   bool commanded = false;
   static inline const char* name = "order";
 
+  /// A command came (place, read, cancel, step).
+  void command_came() {
+    last_command = std::chrono::steady_clock::now();
+    commanded = true;
+  }
+
   /// However the actor ends (crash, shutdown), the caller gets an answer.
   ~OrderState() {
     if (owes) owed.deliver(to_caf(ErrorKind::retry, "order " + order.id + " stopped; retry"));
@@ -566,7 +572,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
   return {
     [=](PlaceOrder& p) -> caf::result<domain::Order> {
       auto& s = self->state;
-      s.commanded = true;
+      s.command_came();
       if (s.busy || s.order.phase != OrderPhase::placed)
         return to_caf(ErrorKind::conflict, "order " + s.order.id + " was already placed");
       auto res = s.ctx->directory->resource_actor(s.order.resource_id);
@@ -594,8 +600,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       return s.owed;
     },
     [=](get_atom) -> domain::Order {
-      self->state.last_command = std::chrono::steady_clock::now();
-      self->state.commanded = true;
+      self->state.command_came();
       return self->state.order;
     },
     [=](retry_refund_atom, RefundRequest& r) {
@@ -635,8 +640,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
     },
     [=](cancel_atom) -> caf::result<domain::Order> {
       auto& s = self->state;
-      s.last_command = std::chrono::steady_clock::now();
-      s.commanded = true;
+      s.command_came();
       if (s.in_doubt)
         return to_caf(ErrorKind::store_unavailable,
                       "order " + s.order.id + " awaits the store; retry");
@@ -690,8 +694,7 @@ caf::behavior order_actor(OrderActor* self, std::shared_ptr<const Context> ctx,
       return s.owed;
     },
     [=](AdvanceStep& a) -> caf::result<domain::Order> {
-      self->state.last_command = std::chrono::steady_clock::now();
-      self->state.commanded = true;
+      self->state.command_came();
       return advance_step(self, a);
     },
     [=](crash_atom) -> ok_atom {

@@ -1,9 +1,9 @@
 #include "http/idempotency.hpp"
 
-#include "domain/fields.hpp"
-
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "domain/fields.hpp"
 
 namespace troupe::http::idempotency {
 
