@@ -39,6 +39,16 @@ std::function<domain::Status(Config&, const std::string&)> int_opt(int Config::*
   };
 }
 
+std::function<domain::Status(Config&, const std::string&)> bool_opt(bool Config::*field,
+                                                                    const char* name) {
+  return [=](Config& c, const std::string& v) -> domain::Status {
+    if (v == "1" || v == "true" || v == "yes" || v == "on") c.*field = true;
+    else if (v == "0" || v == "false" || v == "no" || v == "off") c.*field = false;
+    else return bad(name, "expected 1/0, true/false, yes/no, on/off");
+    return domain::ok_status();
+  };
+}
+
 std::function<domain::Status(Config&, const std::string&)> str_opt(std::string Config::*field) {
   return [=](Config& c, const std::string& v) -> domain::Status {
     c.*field = v;
@@ -60,13 +70,7 @@ const std::vector<Option>& options() {
     {"redis-timeout-ms", "timeout of one Redis command (default 1000)",
      int_opt(&Config::redis_timeout_ms, "redis-timeout-ms", 10, 600000)},
     {"enable-faults", "enable POST /admin/faults (fault injection; off by default)",
-     [](Config& c, const std::string& v) -> domain::Status {
-       if (v == "1" || v == "true" || v == "yes" || v == "on") c.enable_faults = true;
-       else if (v == "0" || v == "false" || v == "no" || v == "off") c.enable_faults = false;
-       else return bad("enable-faults", "expected 1/0, true/false, yes/no, on/off");
-       return domain::ok_status();
-     },
-     true},
+     bool_opt(&Config::enable_faults, "enable-faults"), true},
     {"gateway-journal",
      "file keeping the simulated payment gateway's books across restarts "
      "(default <data-dir>/gateway.journal)",
@@ -167,6 +171,12 @@ const std::vector<Option>& options() {
      "twice, so ahead of the HTTP and actor threads for the CPU (needs CAP_SYS_NICE below 0; "
      "without it the thread keeps the process's; default -10)",
      int_opt(&Config::store_nice, "store-nice", -20, 19)},
+    {"sched-batch",
+     "run troupe's threads under Linux's SCHED_BATCH policy: a thread woken by another (an HTTP "
+     "thread by its answer, a worker by a message) waits for the running one's time slice "
+     "instead of preempting it; measured ~5 % more orders/s at c=64 on 2 cores, no change to "
+     "a lone request's latency (default 1)",
+     bool_opt(&Config::sched_batch, "sched-batch"), true},
     {"caf-scheduler",
      "actor scheduler policy: sharing (one queue; idle workers sleep until woken) or stealing "
      "(CAF's default: idle workers poll and nap); sharing measured ~5-10 % more orders/s and a "

@@ -40,6 +40,9 @@ struct Config {
   int actor_timeout_ms = 2000;
   int caf_threads = 0;          ///< 0: one per core
   int store_nice = -10;         ///< the store thread's nice value (best effort)
+  /// Every thread under SCHED_BATCH: a woken thread waits for the running
+  /// one's slice instead of preempting it (fewer context switches per order).
+  bool sched_batch = true;
   std::string caf_scheduler = "sharing";  ///< CAF scheduler policy: sharing | stealing
   std::string log_level = "info";
   std::string redis_url;        ///< empty: embedded store

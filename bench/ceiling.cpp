@@ -1,10 +1,12 @@
 // The ceiling: a constant-response cpp-httplib server with exactly troupe's
-// HTTP settings (thread pool, TCP_NODELAY, keep-alive, timeouts, body limit).
+// HTTP settings (thread pool, TCP_NODELAY, keep-alive, timeouts, body limit)
+// and its default scheduling policy (SCHED_BATCH, --sched-batch).
 // Every troupe figure is reported as a ratio to what this server does under
 // the same load in the same run.
 //
 // usage: troupe-ceiling PORT [THREADS]
 
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -20,6 +22,9 @@ int main(int argc, char** argv) {
   }
   const int port = std::atoi(argv[1]);
   const size_t threads = argc > 2 ? static_cast<size_t>(std::atoi(argv[2])) : 256;
+  // As troupe's --sched-batch (its default), before the pool's threads start.
+  sched_param none{};
+  ::sched_setscheduler(0, SCHED_BATCH, &none);
   httplib::Server svr;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_tcp_nodelay(true);

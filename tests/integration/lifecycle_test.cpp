@@ -2,6 +2,12 @@
 // SIGTERM/SIGINT, and the payment failure paths (declined, timed out) leaving
 // nothing held or charged.
 
+#include <sched.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "server.hpp"
 
 using namespace troupe_it;
@@ -13,6 +19,43 @@ TEST(Lifecycle, HealthProbes) {
   EXPECT_EQ(http.get("/health/live").status, 200);
   EXPECT_EQ(http.get("/health/ready").status, 200);
   EXPECT_EQ(server.stop(), 0);
+}
+
+namespace {
+/// The scheduling policy (SCHED_*) of each of `pid`'s threads, from field 41
+/// of /proc/PID/task/TID/stat.
+std::vector<int> thread_policies(pid_t pid) {
+  std::vector<int> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(t.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    auto close = line.rfind(')');  // the name may hold spaces
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 41 && rest >> field; ++i)
+      if (i == 41) out.push_back(std::stoi(field));
+  }
+  return out;
+}
+}  // namespace
+
+TEST(Lifecycle, EveryThreadRunsUnderBatchSchedulingUnlessTurnedOff) {
+  for (const bool batch : {true, false}) {
+    TroupeServer server(batch ? std::vector<std::string>{}
+                              : std::vector<std::string>{"--sched-batch", "0"});
+    ASSERT_EQ(server.start(), "");
+    // Serve a request first, so the HTTP and actor threads all exist.
+    EXPECT_EQ(server.http().get("/health/ready").status, 200);
+    const auto policies = thread_policies(server.pid());
+    ASSERT_GT(policies.size(), 4u) << "the HTTP pool, the workers and the store's writer";
+    // Off: troupe leaves the policy it inherited (this test's) alone.
+    const int inherited = ::sched_getscheduler(0);
+    for (int p : policies) EXPECT_EQ(p, batch ? SCHED_BATCH : inherited) << "batch=" << batch;
+    EXPECT_EQ(server.stop(), 0);
+  }
 }
 
 TEST(Lifecycle, BusyPortHeldBySocketFailsFast) {

@@ -66,6 +66,23 @@ TEST(Config, BooleanFlagNeedsNoValueAndRedisUrlHasItsOwnVariable) {
   EXPECT_EQ(c->redis_url, "redis://127.0.0.1:6390");
 }
 
+TEST(Config, BatchSchedulingIsOnByDefaultAndCanBeTurnedOff) {
+  auto d = parse_config({"serve"}, nullptr);
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_TRUE(d->sched_batch);
+  auto off = parse_config({"serve", "--sched-batch", "0"}, nullptr);
+  ASSERT_TRUE(off.ok()) << off.error().detail;
+  EXPECT_FALSE(off->sched_batch);
+  std::string e = "TROUPE_SCHED_BATCH=off";
+  char* env[] = {e.data(), nullptr};
+  auto from_env = parse_config({"serve"}, env);
+  ASSERT_TRUE(from_env.ok()) << from_env.error().detail;
+  EXPECT_FALSE(from_env->sched_batch);
+  auto bad = parse_config({"serve", "--sched-batch", "sometimes"}, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().detail.find("--sched-batch"), std::string::npos) << bad.error().detail;
+}
+
 TEST(Config, BadInputIsRefusedWithTheOptionsName) {
   for (auto args : std::vector<std::vector<std::string>>{
          {"--port", "0"},
