@@ -174,13 +174,13 @@ const std::vector<Option>& options() {
     {"sched-batch",
      "run troupe's threads under Linux's SCHED_BATCH policy: a thread woken by another (an HTTP "
      "thread by its answer, a worker by a message) waits for the running one's time slice "
-     "instead of preempting it; measured ~5 % more orders/s at c=64 on 2 cores, no change to "
-     "a lone request's latency (default 1)",
+     "instead of preempting it; measured on 2 cores: ~8 % more orders/s at c=64 and ~0.07 ms "
+     "less for a lone request (default 1)",
      bool_opt(&Config::sched_batch, "sched-batch"), true},
     {"caf-scheduler",
      "actor scheduler policy: sharing (one queue; idle workers sleep until woken) or stealing "
-     "(CAF's default: idle workers poll and nap); sharing measured ~5-10 % more orders/s and a "
-     "lower p99 on 2 cores (default sharing)",
+     "(CAF's default: idle workers poll and nap); on 2 cores sharing keeps the p99 lower "
+     "(12-13 ms against 13-57 ms at c=64) for 1-6 % fewer orders/s (default sharing)",
      [](Config& c, const std::string& v) -> domain::Status {
        if (v != "sharing" && v != "stealing")
          return bad("caf-scheduler", "expected sharing or stealing, got '" + v + "'");
